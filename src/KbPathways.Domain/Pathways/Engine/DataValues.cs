@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using KbPathways.Domain.Pathways.Model;
+
+namespace KbPathways.Domain.Pathways.Engine;
+
+public sealed record FieldError(string Field, string Message);
+
+/// <summary>Per instrument: total points, subtotals per dimension, and which named thresholds were reached.</summary>
+public sealed record InstrumentScore(
+    decimal Total,
+    IReadOnlyDictionary<string, decimal> Dimensions,
+    IReadOnlyDictionary<string, bool> Thresholds);
+
+/// <summary>
+/// Checks submitted values against their field types. Values stay <see cref="JsonElement"/>s (immutable, and what
+/// both the HTTP API and the event store speak). Messages never echo the value: it may be personal data.
+/// </summary>
+public static class DataValues
+{
+    public const int MaxTextLength = 4000;
+
+    public static bool Check(FieldDefinition field, JsonElement value, string path, List<FieldError> errors)
+    {
+        string? problem = field.Type switch
+        {
+            FieldType.Integer => value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var l) ? Range(field, l) : "must be a whole number",
+            FieldType.Decimal => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var d) ? Range(field, d) : "must be a number",
+            FieldType.Boolean => value.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false",
+            FieldType.Text => value.ValueKind != JsonValueKind.String ? "must be text"
+                : value.GetString()!.Length > MaxTextLength ? $"must be at most {MaxTextLength} characters" : null,
+            FieldType.Date => value.ValueKind == JsonValueKind.String && AsDate(value) is not null ? null : "must be a date (yyyy-mm-dd)",
+            FieldType.Enum => value.ValueKind == JsonValueKind.String && field.Values.Contains(value.GetString()!)
+                ? null : $"must be one of: {string.Join(", ", field.Values)}",
+            FieldType.List => value.ValueKind == JsonValueKind.Array &&
+                              value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String && field.Values.Contains(v.GetString()!)) &&
+                              value.EnumerateArray().Select(v => v.GetString()).Distinct().Count() == value.GetArrayLength()
+                ? null : $"must be a list of distinct values from: {string.Join(", ", field.Values)}",
+            _ => "has an unknown type",
+        };
+        if (problem is not null) errors.Add(new FieldError(path, problem));
+        return problem is null;
+    }
+
+    private static string? Range(FieldDefinition field, decimal value) =>
+        value < field.Min || value > field.Max ? $"must be between {field.Min} and {field.Max}" : null;
+
+    /// <summary>Checks an instrument's answers and scores them; null when an answer is missing or invalid.</summary>
+    public static InstrumentScore? CheckInstrument(InstrumentDefinition instrument, JsonElement answers, List<FieldError> errors)
+    {
+        if (answers.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(instrument.Name, "must be an object with the instrument's answers"));
+            return null;
+        }
+        var before = errors.Count;
+        foreach (var property in answers.EnumerateObject().Where(p => instrument.FindItem(p.Name) is null))
+            errors.Add(new FieldError($"{instrument.Name}.{property.Name}", $"is not an item of {instrument.Label}"));
+        decimal total = 0;
+        var dimensions = instrument.Dimensions.ToDictionary(d => d, _ => 0m);
+        foreach (var item in instrument.Items)
+        {
+            var path = $"{instrument.Name}.{item.Field.Name}";
+            if (!answers.TryGetProperty(item.Field.Name, out var answer) || answer.ValueKind == JsonValueKind.Null)
+            {
+                if (item.Required) errors.Add(new FieldError(path, "is required"));
+                continue;
+            }
+            if (!Check(item.Field, answer, path, errors)) continue;
+            var points = Points(item.Scoring, answer);
+            total += points;
+            if (item.Dimension is not null) dimensions[item.Dimension] += points;
+        }
+        if (errors.Count > before) return null;
+        return new InstrumentScore(total, dimensions,
+            instrument.Thresholds.ToDictionary(t => t.Name, t => t.IsReachedBy(t.Dimension is null ? total : dimensions[t.Dimension])));
+    }
+
+    private static decimal Points(ItemScoring? scoring, JsonElement answer) => scoring switch
+    {
+        ItemScoring.Identity => answer.GetDecimal(),
+        ItemScoring.Table table => table.Points.GetValueOrDefault(Key(answer)),
+        ItemScoring.Bands bands => bands.Ranges.FirstOrDefault(b =>
+            (b.Min is null || answer.GetDecimal() >= b.Min) && (b.Max is null || answer.GetDecimal() <= b.Max))?.Points ?? 0,
+        _ => 0,
+    };
+
+    private static string Key(JsonElement answer) => answer.ValueKind switch
+    {
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => answer.GetString() ?? "",
+    };
+
+    /// <summary>The value as the CLR type guards compare: decimal, bool, string, DateOnly or string[].</summary>
+    public static object? Typed(FieldType type, JsonElement value) => type switch
+    {
+        FieldType.Integer or FieldType.Decimal when value.ValueKind == JsonValueKind.Number => value.GetDecimal(),
+        FieldType.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False => value.GetBoolean(),
+        FieldType.Date => AsDate(value),
+        FieldType.List when value.ValueKind == JsonValueKind.Array => value.EnumerateArray().Select(v => v.GetString() ?? "").ToArray(),
+        FieldType.Text or FieldType.Enum when value.ValueKind == JsonValueKind.String => value.GetString(),
+        _ => null,
+    };
+
+    private static DateOnly? AsDate(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String &&
+        DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
+}

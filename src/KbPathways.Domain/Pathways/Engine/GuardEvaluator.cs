@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text.Json;
+using KbPathways.Domain.Pathways.Model;
+
+namespace KbPathways.Domain.Pathways.Engine;
+
+/// <summary>One comparison as it was evaluated: kept in the step's event so the decision can be explained later.</summary>
+public sealed record GuardTrace(string Condition, string? Actual, bool Result);
+
+/// <summary>What guards look at: data so far (plus this step's), instrument scores and counters.</summary>
+public sealed record GuardContext(
+    IReadOnlyDictionary<string, JsonElement> Data,
+    IReadOnlyDictionary<string, InstrumentScore> Scores,
+    IReadOnlyDictionary<string, int> Counters,
+    IReadOnlySet<string> Pending)
+{
+    public static readonly IReadOnlySet<string> NothingPending = new HashSet<string>();
+}
+
+/// <summary>
+/// Evaluates guards in three-valued logic: a comparison on data the step has yet to receive (<see cref="GuardContext.Pending"/>)
+/// is unknown rather than false, so "which steps are open now" lists a step whose outcome depends on data still to be entered.
+/// Missing data that is not pending makes a comparison false (only <c>present: false</c> holds).
+/// </summary>
+public sealed class GuardEvaluator(GuardContext context)
+{
+    private readonly List<GuardTrace> traces = [];
+
+    public IReadOnlyList<GuardTrace> Traces => traces;
+
+    public bool? Evaluate(Guard guard) => guard switch
+    {
+        Guard.All all => all.Parts.Select(Evaluate).Aggregate((bool?)true, (a, b) => a == false || b == false ? false : a == null || b == null ? null : true),
+        Guard.Any any => any.Parts.Select(Evaluate).Aggregate((bool?)false, (a, b) => a == true || b == true ? true : a == null || b == null ? null : false),
+        Guard.Not not => !Evaluate(not.Inner),
+        Guard.Compare c => Compare(c),
+        _ => false,
+    };
+
+    public bool Holds(Guard? guard) => guard is null || Evaluate(guard) == true;
+
+    private bool? Compare(Guard.Compare c)
+    {
+        var root = c.Subject.Path.Split('.')[0];
+        if (c.Subject.Kind != OperandKind.Counter && context.Pending.Contains(root)) return null;
+        var actual = Read(c.Subject);
+        var result = c.Op switch
+        {
+            CompareOp.Present => (actual is not null) == (bool)c.Values[0],
+            _ when actual is null => false,
+            CompareOp.Eq => Equals(actual, c.Values[0]),
+            CompareOp.Ne => !Equals(actual, c.Values[0]),
+            CompareOp.In => c.Values.Any(v => Equals(actual, v)),
+            CompareOp.NotIn => c.Values.All(v => !Equals(actual, v)),
+            CompareOp.Contains => ((string[])actual).Contains((string)c.Values[0]),
+            _ => Order(c.Op, ((IComparable)actual).CompareTo(c.Values[0])),
+        };
+        traces.Add(new GuardTrace(GuardText.Render(c), Show(actual), result));
+        return result;
+    }
+
+    private static bool Order(CompareOp op, int cmp) => op switch
+    {
+        CompareOp.Lt => cmp < 0, CompareOp.Lte => cmp <= 0, CompareOp.Gt => cmp > 0, _ => cmp >= 0,
+    };
+
+    private object? Read(Operand operand)
+    {
+        var parts = operand.Path.Split('.');
+        switch (operand.Kind)
+        {
+            case OperandKind.Counter:
+                return (decimal)context.Counters.GetValueOrDefault(operand.Path);
+            case OperandKind.Score:
+                if (!context.Scores.TryGetValue(parts[0], out var score)) return null;
+                return parts.Length == 1 ? score.Total : score.Dimensions.TryGetValue(parts[1], out var d) ? d : null;
+            case OperandKind.Threshold:
+                return context.Scores.TryGetValue(parts[0], out var s) && s.Thresholds.TryGetValue(parts[1], out var t) ? t : null;
+            default:
+                if (!context.Data.TryGetValue(parts[0], out var value)) return null;
+                if (parts.Length == 2 && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(parts[1], out value))) return null;
+                return value.ValueKind == JsonValueKind.Null ? null : DataValues.Typed(operand.Type, value);
+        }
+    }
+
+    private static string? Show(object? value) => value switch
+    {
+        null => null,
+        decimal d => d.ToString(CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        string[] list => "[" + string.Join(", ", list) + "]",
+        DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    public static string ShowValue(object value) => Show(value) ?? "";
+
+    /// <summary>Every instrument and field name a guard reads, to know which step data it depends on.</summary>
+    public static IEnumerable<string> Roots(Guard? guard) => guard switch
+    {
+        Guard.All a => a.Parts.SelectMany(Roots),
+        Guard.Any a => a.Parts.SelectMany(Roots),
+        Guard.Not n => Roots(n.Inner),
+        Guard.Compare c => [c.Subject.Path.Split('.')[0]],
+        _ => [],
+    };
+}
+
+/// <summary>Guards as people read them, in diagrams, explanations and rejections.</summary>
+public static class GuardText
+{
+    public static string Render(Guard guard) => guard switch
+    {
+        Guard.All a => string.Join(" and ", a.Parts.Select(p => Wrap(p))),
+        Guard.Any a => string.Join(" or ", a.Parts.Select(p => Wrap(p))),
+        Guard.Not n => "not " + Wrap(n.Inner),
+        Guard.Compare c => Compare(c),
+        _ => "?",
+    };
+
+    private static string Wrap(Guard g) => g is Guard.Compare || g is Guard.Not ? Render(g) : "(" + Render(g) + ")";
+
+    private static string Compare(Guard.Compare c)
+    {
+        var values = c.Values.Select(GuardEvaluator.ShowValue).ToList();
+        return c.Op switch
+        {
+            CompareOp.Present => $"{c.Subject} is {((bool)c.Values[0] ? "present" : "absent")}",
+            CompareOp.In => $"{c.Subject} in [{string.Join(", ", values)}]",
+            CompareOp.NotIn => $"{c.Subject} not in [{string.Join(", ", values)}]",
+            CompareOp.Contains => $"{c.Subject} contains {values[0]}",
+            CompareOp.Eq when c.Subject.Kind == OperandKind.Threshold && (bool)c.Values[0] => $"{c.Subject} reached",
+            _ => $"{c.Subject} {Symbol(c.Op)} {values[0]}",
+        };
+    }
+
+    private static string Symbol(CompareOp op) => op switch
+    {
+        CompareOp.Eq => "=", CompareOp.Ne => "≠", CompareOp.Lt => "<", CompareOp.Lte => "≤", CompareOp.Gt => ">", _ => "≥",
+    };
+}

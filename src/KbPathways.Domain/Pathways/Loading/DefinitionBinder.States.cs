@@ -1,0 +1,119 @@
+using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Pathways.Yaml;
+
+namespace KbPathways.Domain.Pathways.Loading;
+
+internal sealed partial class DefinitionBinder
+{
+    private static readonly string[] StateKeys =
+        ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on"];
+    private static readonly string[] TransitionKeys =
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings"];
+
+    private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
+    {
+        var states = new List<StateDefinition>();
+        foreach (var entry in map.Section("states", $"track '{name}'"))
+        {
+            if (!IsName(entry.Key.Value))
+                diagnostics.Error(entry.Key.Location, "invalid-name", $"state '{entry.Key.Value}' may hold only letters, digits, '-' and '_'");
+            if (BindState(entry, name) is { } state) states.Add(state);
+        }
+        var anyState = new List<TransitionDefinition>();
+        if (map.Node("anyState") is { } anyNode && MapView.Of(anyNode, "anyState", ["on"], diagnostics) is { } any)
+            anyState.AddRange(BindTransitions(any.Section("on", "anyState")));
+        return new TrackDefinition(name, label, states, anyState, at);
+    }
+
+    private StateDefinition? BindState(YEntry entry, string track)
+    {
+        var what = $"state '{entry.Key.Value}'";
+        var map = MapView.Of(entry.Value, what, StateKeys, diagnostics);
+        if (map is null) return null;
+        var final = map.Bool("final", what, false);
+        var deadlines = map.Section("deadlines", what).Select(BindDeadline).OfType<DeadlineDefinition>().ToList();
+        return new StateDefinition(
+            entry.Key.Value, track, map.Text("label", what) ?? entry.Key.Value, map.Text("description", what),
+            map.Bool("initial", what, false), final, map.Bool("inZorg", what, !final),
+            map.Scalar("owner", what)?.Value, map.Text("outcome", what), map.Bool("waits", what, !final),
+            deadlines, BindTransitions(map.Section("on", what)), entry.Key.Location);
+    }
+
+    private DeadlineDefinition? BindDeadline(YEntry entry)
+    {
+        var what = $"deadline '{entry.Key.Value}'";
+        var map = MapView.Of(entry.Value, what, ["label", "after", "fires", "repeat"], diagnostics);
+        if (map is null) return null;
+        var after = Resolve(map.Scalar("after", what, required: true));
+        var fires = map.Scalar("fires", what, required: true);
+        IsoPeriod period = default;
+        if (after is not null && !IsoPeriod.TryParse(after.Value, out period))
+            diagnostics.Error(after.Location, "invalid-period", $"'{after.Value}' is not an ISO 8601 period such as P6W, P3M or P1Y");
+        if (after is null || fires is null) return null;
+        return new DeadlineDefinition(entry.Key.Value, map.Text("label", what) ?? entry.Key.Value, period, fires.Value,
+            map.Bool("repeat", what, false), entry.Key.Location);
+    }
+
+    private List<TransitionDefinition> BindTransitions(IReadOnlyList<YEntry> entries)
+    {
+        var result = new List<TransitionDefinition>();
+        foreach (var entry in entries)
+        {
+            var what = $"transition '{entry.Key.Value}'";
+            if (!IsName(entry.Key.Value))
+                diagnostics.Error(entry.Key.Location, "invalid-name", $"trigger '{entry.Key.Value}' may hold only letters, digits, '-' and '_'");
+            var map = MapView.Of(entry.Value, what, TransitionKeys, diagnostics);
+            if (map is null) continue;
+            var warnings = new List<WarningRule>();
+            if (map.Node("warnings") is { } wnode)
+            {
+                if (wnode is YSequence seq) warnings.AddRange(seq.Items.Select(BindWarning).OfType<WarningRule>());
+                else diagnostics.Error(wnode.Location, "wrong-kind", $"'warnings' of {what} must be a list");
+            }
+            result.Add(new TransitionDefinition(
+                entry.Key.Value, map.Text("label", what) ?? entry.Key.Value, BindTargets(map.Node("to")),
+                map.Names("roles", what)?.Select(s => s.Value).ToList(),
+                Names(map, "requires", what), Names(map, "optional", what),
+                map.Node("when") is { } when ? BindGuard(when) : null, map.Text("because", what),
+                Names(map, "increments", what), Names(map, "restartsDeadlines", what), warnings, entry.Key.Location));
+        }
+        return result;
+    }
+
+    private static List<string> Names(MapView map, string key, string what) =>
+        map.Names(key, what)?.Select(s => s.Value).ToList() ?? [];
+
+    private List<TargetOption> BindTargets(YNode? node)
+    {
+        switch (node)
+        {
+            case null: return [];
+            case YScalar s when !s.IsNull: return [new TargetOption(s.Value, null, s.Location)];
+            case YSequence seq:
+                var options = new List<TargetOption>();
+                foreach (var item in seq.Items)
+                {
+                    var map = MapView.Of(item, "a conditional target", ["state", "when"], diagnostics);
+                    var state = map?.Scalar("state", "a conditional target", required: true);
+                    if (map is null || state is null) continue;
+                    options.Add(new TargetOption(state.Value, map.Node("when") is { } w ? BindGuard(w) : null, item.Location));
+                }
+                return options;
+            default:
+                diagnostics.Error(node.Location, "wrong-kind", "'to' must be a state name or a list of {state, when}");
+                return [];
+        }
+    }
+
+    private WarningRule? BindWarning(YNode node)
+    {
+        var map = MapView.Of(node, "a warning", ["code", "when", "message", "requires"], diagnostics);
+        if (map is null) return null;
+        var code = map.Text("code", "a warning", required: true);
+        var message = map.Text("message", "a warning", required: true);
+        var when = map.Node("when") is { } w ? BindGuard(w) : null;
+        if (map.Node("when") is null) diagnostics.Error(map.Location, "missing-key", "a warning needs 'when'");
+        if (code is null || message is null || when is null) return null;
+        return new WarningRule(code, message, when, Names(map, "requires", "a warning"), map.Location);
+    }
+}

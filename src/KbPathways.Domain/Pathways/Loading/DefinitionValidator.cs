@@ -1,0 +1,116 @@
+using KbPathways.Domain.Pathways.Model;
+
+namespace KbPathways.Domain.Pathways.Loading;
+
+/// <summary>Cross-reference rules over a bound definition: states, triggers, roles, fields, deadlines and reachability.</summary>
+internal static class DefinitionValidator
+{
+    public static void Validate(PathwayDefinition d, DiagnosticBag diagnostics)
+    {
+        var v = new Checker(d, diagnostics);
+        foreach (var track in d.Tracks) v.CheckTrack(track);
+        v.CheckUniqueness();
+    }
+
+    private sealed class Checker(PathwayDefinition d, DiagnosticBag diagnostics)
+    {
+        public void CheckTrack(TrackDefinition track)
+        {
+            var initials = track.States.Where(s => s.Initial).ToList();
+            if (initials.Count != 1)
+                diagnostics.Error(initials.Count > 1 ? initials[1].Location : track.Location, "initial-state",
+                    $"track '{track.Name}' must have exactly one initial state; it has {initials.Count}");
+            if (track.Name == PathwayDefinition.MainTrack && track.States.Count > 0 && !track.States.Any(s => s.Final))
+                diagnostics.Error(track.Location, "no-final-state", "the pathway has no final state, so no trajectory can end");
+
+            foreach (var state in track.States) CheckState(track, state);
+            foreach (var t in track.AnyState) CheckTransition(track, null, t);
+            if (initials.Count == 1) CheckReachability(track, initials[0]);
+        }
+
+        private void CheckState(TrackDefinition track, StateDefinition state)
+        {
+            if (state.Owner is not null) Role(state.Owner, state.Location, $"owner of state '{state.Name}'");
+            if (state.Final && state.Transitions.Count > 0)
+                diagnostics.Error(state.Transitions[0].Location, "final-with-exit", $"final state '{state.Name}' cannot have transitions");
+            if (state.Final && state.Deadlines.Count > 0)
+                diagnostics.Error(state.Deadlines[0].Location, "final-with-deadline", $"final state '{state.Name}' cannot have deadlines");
+            if (!state.Final && !track.TransitionsFrom(state).Any(t => t.Targets.Any(o => o.State != state.Name)))
+                diagnostics.Error(state.Location, "dead-end", $"state '{state.Name}' is not final and has no transition to another state");
+            if (!state.Final && state.Waits && state.Deadlines.Count == 0)
+                diagnostics.Warning(state.Location, "no-deadline",
+                    $"state '{state.Name}' has no deadline: a patient can wait here unnoticed (add one, or 'waits: false')");
+
+            var triggers = track.TransitionsFrom(state).Select(t => t.Trigger).ToHashSet();
+            foreach (var deadline in state.Deadlines.Where(x => !triggers.Contains(x.Fires)))
+                diagnostics.Error(deadline.Location, "unknown-trigger",
+                    $"deadline '{deadline.Name}' fires '{deadline.Fires}', which state '{state.Name}' has no transition for");
+            foreach (var deadline in state.Deadlines)
+                if (track.TransitionsFrom(state).FirstOrDefault(t => t.Trigger == deadline.Fires) is { Requires.Count: > 0 } needsData)
+                    diagnostics.Error(deadline.Location, "deadline-needs-data",
+                        $"deadline '{deadline.Name}' fires '{needsData.Trigger}', which requires data a timer cannot give");
+            foreach (var dup in state.Deadlines.GroupBy(x => x.Name).Where(g => g.Count() > 1))
+                diagnostics.Error(dup.Last().Location, "duplicate-id", $"deadline '{dup.Key}' is declared twice in '{state.Name}'");
+            foreach (var t in state.Transitions) CheckTransition(track, state, t);
+        }
+
+        private void CheckTransition(TrackDefinition track, StateDefinition? state, TransitionDefinition t)
+        {
+            var where = $"transition '{t.Trigger}'";
+            foreach (var target in t.Targets.Where(o => track.States.All(s => s.Name != o.State)))
+                diagnostics.Error(target.Location, "unknown-state", d.FindState(target.State) is null
+                    ? $"{where} goes to '{target.State}', which is not a state"
+                    : $"{where} goes to '{target.State}', which belongs to another track");
+            for (var i = 0; i < t.Targets.Count - 1; i++)
+                if (t.Targets[i].When is null)
+                    diagnostics.Warning(t.Targets[i + 1].Location, "unreachable-target",
+                        $"in {where}, this target can never be chosen: an earlier target has no 'when'");
+            if (t.Roles is null)
+                diagnostics.Warning(t.Location, "no-role", $"{where} names no roles, so every role of the pathway may fire it");
+            foreach (var role in t.Roles ?? []) Role(role, t.Location, where);
+            if (t.Roles is { Count: 0 } && !track.States.Any(s => s.Deadlines.Any(x => x.Fires == t.Trigger)))
+                diagnostics.Warning(t.Location, "never-fired", $"{where} has 'roles: []' (deadline only) but no deadline fires it");
+
+            foreach (var name in t.Requires.Concat(t.Optional).Concat(t.Warnings.SelectMany(w => w.Requires)))
+                if (d.FindField(name) is null && d.FindInstrument(name) is null)
+                    diagnostics.Error(t.Location, "unknown-field", $"{where} asks for '{name}', which is not a declared field or instrument");
+            foreach (var both in t.Requires.Intersect(t.Optional))
+                diagnostics.Error(t.Location, "duplicate-id", $"{where} lists '{both}' as both required and optional");
+            foreach (var counter in t.Increments.Where(c => d.Counters.All(x => x.Name != c)))
+                diagnostics.Error(t.Location, "unknown-counter", $"{where} increments '{counter}', which is not declared under 'counters'");
+            var deadlines = state?.Deadlines ?? track.States.SelectMany(s => s.Deadlines);
+            foreach (var name in t.RestartsDeadlines.Where(n => deadlines.All(x => x.Name != n)))
+                diagnostics.Error(t.Location, "unknown-deadline", $"{where} restarts deadline '{name}', which {(state is null ? "no state" : $"state '{state.Name}'")} declares");
+        }
+
+        private void CheckReachability(TrackDefinition track, StateDefinition initial)
+        {
+            var seen = new HashSet<string> { initial.Name };
+            var queue = new Queue<StateDefinition>([initial]);
+            while (queue.TryDequeue(out var state))
+                foreach (var target in track.TransitionsFrom(state).SelectMany(t => t.Targets))
+                    if (track.States.FirstOrDefault(s => s.Name == target.State) is { } next && seen.Add(next.Name))
+                        queue.Enqueue(next);
+            foreach (var state in track.States.Where(s => !seen.Contains(s.Name)))
+                diagnostics.Error(state.Location, "unreachable-state", $"state '{state.Name}' cannot be reached from '{initial.Name}'");
+        }
+
+        public void CheckUniqueness()
+        {
+            foreach (var dup in d.AllStates.GroupBy(s => s.Name).Where(g => g.Count() > 1))
+                diagnostics.Error(dup.Last().Location, "duplicate-id", $"state '{dup.Key}' is declared in more than one track");
+            var triggerTracks = d.Tracks
+                .SelectMany(t => t.States.SelectMany(s => s.Transitions).Concat(t.AnyState).Select(x => (Track: t.Name, x.Trigger, x.Location)))
+                .GroupBy(x => x.Trigger);
+            foreach (var g in triggerTracks.Where(g => g.Select(x => x.Track).Distinct().Count() > 1))
+                diagnostics.Error(g.Last().Location, "duplicate-id",
+                    $"trigger '{g.Key}' is used in tracks {string.Join(" and ", g.Select(x => x.Track).Distinct())}; a trigger belongs to one track");
+        }
+
+        private void Role(string role, SourceLocation at, string where)
+        {
+            if (d.FindRole(role) is null)
+                diagnostics.Error(at, "unknown-role", $"{where} names role '{role}', which is not declared under 'roles'");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace KbPathways.Domain.Pathways.Model;
+
+/// <summary>A declarative condition over a trajectory's data, instrument scores and counters. No code in YAML.</summary>
+public abstract record Guard(SourceLocation Location)
+{
+    public sealed record All(IReadOnlyList<Guard> Parts, SourceLocation At) : Guard(At);
+    public sealed record Any(IReadOnlyList<Guard> Parts, SourceLocation At) : Guard(At);
+    public sealed record Not(Guard Inner, SourceLocation At) : Guard(At);
+    public sealed record Compare(Operand Subject, CompareOp Op, IReadOnlyList<object> Values, SourceLocation At) : Guard(At);
+}
+
+public enum CompareOp { Eq, Ne, Lt, Lte, Gt, Gte, In, NotIn, Present, Contains }
+
+public enum OperandKind { Field, Score, Threshold, Counter }
+
+/// <summary>
+/// What a comparison looks at: a field (or an instrument item, <c>gfi.boodschappen</c>), an instrument score
+/// (<c>gfi</c> or a dimension <c>gfi.lichamelijk</c>), a threshold outcome (<c>gfi.kwetsbaar</c>) or a counter.
+/// </summary>
+public sealed record Operand(OperandKind Kind, string Path, FieldType Type)
+{
+    public override string ToString() => Kind switch
+    {
+        OperandKind.Score => $"score({Path})",
+        OperandKind.Threshold => $"threshold({Path})",
+        OperandKind.Counter => $"counter({Path})",
+        _ => Path,
+    };
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using KbPathways.Domain.Pathways.Engine;
+
+namespace KbPathways.Domain.Trajectories;
+
+/// <summary>Who acted, and in which of their roles. Deadlines act as <see cref="System"/>.</summary>
+public sealed record Actor(string UserId, string Role)
+{
+    public static readonly Actor System = new("system", "systeem");
+}
+
+/// <summary>A patient starts on one version of a pathway; the hash names exactly which rules.</summary>
+public sealed record TrajectoryStarted(
+    Guid TrajectoryId,
+    string PatientId,
+    string Practice,
+    string PathwayId,
+    int DefinitionVersion,
+    string DefinitionHash,
+    IReadOnlyDictionary<string, string> Tracks,
+    IReadOnlyDictionary<string, JsonElement> Data,
+    Actor Actor,
+    DateTimeOffset StartedAt);
+
+public enum StepKind { Transition, Reentry, Internal }
+
+/// <summary>
+/// One step on one track, with everything needed to explain it later: the actor and role, the data given,
+/// instrument scores, the guard comparisons that decided it, warnings raised, and the deadline that fired it (if any).
+/// </summary>
+public sealed record StepTaken(
+    Guid TrajectoryId,
+    string Trigger,
+    string Track,
+    string From,
+    string To,
+    StepKind Kind,
+    Actor Actor,
+    IReadOnlyDictionary<string, JsonElement> Data,
+    IReadOnlyDictionary<string, InstrumentScore> Scores,
+    IReadOnlyList<GuardTrace> Decision,
+    IReadOnlyList<RaisedWarning> Warnings,
+    IReadOnlyList<string> Increments,
+    string? Deadline,
+    int DefinitionVersion,
+    string DefinitionHash,
+    DateTimeOffset At);
+
+public sealed record RaisedWarning(string Code, string Message);
+
+/// <summary>A timer armed on entering a state; a later one with the same name replaces it.</summary>
+public sealed record DeadlineScheduled(
+    Guid TrajectoryId,
+    string Name,
+    string Track,
+    string State,
+    string Trigger,
+    DateTimeOffset DueAt,
+    DateTimeOffset At);
+
+/// <summary>The main track reached a final state; the trajectory is over.</summary>
+public sealed record TrajectoryCompleted(Guid TrajectoryId, string FinalState, string? Outcome, DateTimeOffset At);

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using KbPathways.Domain.Pathways.Engine;
+using KbPathways.Domain.Pathways.Model;
+
+namespace KbPathways.Domain.Trajectories;
+
+/// <summary>Checks the data a step receives against what the step asks for and the fields' types.</summary>
+internal static class StepData
+{
+    public static IReadOnlySet<string> Accepted(TransitionDefinition t) =>
+        t.Requires.Concat(t.Optional).Concat(t.Warnings.SelectMany(w => w.Requires)).ToHashSet();
+
+    /// <param name="allowed">Names the step accepts; null accepts any declared field (start data).</param>
+    public static Dictionary<string, InstrumentScore> Check(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data,
+        IReadOnlySet<string>? allowed, IReadOnlyList<string> required, List<FieldError> errors)
+    {
+        var scores = new Dictionary<string, InstrumentScore>();
+        foreach (var name in required.Where(r => !data.TryGetValue(r, out var v) || v.ValueKind == JsonValueKind.Null))
+            errors.Add(new FieldError(name, "is required"));
+        foreach (var (name, value) in data)
+        {
+            if (value.ValueKind == JsonValueKind.Null) continue;
+            if (allowed is not null && !allowed.Contains(name))
+            {
+                errors.Add(new FieldError(name, allowed.Count == 0 ? "this step takes no data" : $"is not asked for by this step (it takes: {string.Join(", ", allowed)})"));
+                continue;
+            }
+            if (definition.FindField(name) is { } field) DataValues.Check(field, value, name, errors);
+            else if (definition.FindInstrument(name) is { } instrument)
+            {
+                if (DataValues.CheckInstrument(instrument, value, errors) is { } score && instrument.IsScored) scores[name] = score;
+            }
+            else errors.Add(new FieldError(name, "is not a field of this pathway"));
+        }
+        return scores;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using KbPathways.Domain.Pathways.Engine;
+using KbPathways.Domain.Pathways.Model;
+
+namespace KbPathways.Domain.Trajectories;
+
+/// <summary>
+/// Decide: command + current state + definition + now → events, or a <see cref="PathwayRuleException"/> and nothing.
+/// Pure: ids and time arrive as arguments.
+/// </summary>
+public static class TrajectoryDecider
+{
+    public static IReadOnlyList<object> Start(StartTrajectory cmd, PathwayDefinition definition, DateTimeOffset now)
+    {
+        if (!cmd.Caller.Roles.Any(r => definition.FindRole(r) is not null))
+            throw new PathwayRuleException(RejectionKind.Forbidden,
+                $"none of your roles may start '{definition.Id}'; its roles are: {string.Join(", ", definition.Roles.Select(r => r.Name))}");
+        var errors = new List<FieldError>();
+        var scores = StepData.Check(definition, cmd.Data, allowed: null, required: [], errors);
+        if (errors.Count > 0 || scores.Count > 0)
+            throw new PathwayRuleException(RejectionKind.InvalidData, "the start data is not valid",
+                scores.Count > 0 ? [.. errors, new FieldError(scores.Keys.First(), "instruments are recorded in a step, not at the start")] : errors);
+
+        var actor = new Actor(cmd.Caller.UserId, definition.Roles.First(r => cmd.Caller.Roles.Contains(r.Name)).Name);
+        var tracks = definition.Tracks.ToDictionary(t => t.Name, t => t.Initial.Name);
+        var events = new List<object>
+        {
+            new TrajectoryStarted(cmd.TrajectoryId, cmd.PatientId, cmd.Practice, definition.Id, definition.Version,
+                definition.Hash, tracks, cmd.Data, actor, now),
+        };
+        foreach (var track in definition.Tracks) events.AddRange(Arm(cmd.TrajectoryId, track.Initial, track.Initial.Deadlines, now));
+        return events;
+    }
+
+    public static IReadOnlyList<object> Fire(FireTrigger cmd, Trajectory state, PathwayDefinition definition, DateTimeOffset now)
+    {
+        if (cmd.ExpectedVersion is { } expected && expected != state.Version)
+            throw new PathwayRuleException(RejectionKind.VersionConflict,
+                $"the trajectory is at version {state.Version}, not {expected}: reload it and try again",
+                permittedTriggers: PermittedTriggers(state, definition, cmd.Caller.Roles));
+        var (track, transition) = Locate(state, definition, cmd.Trigger);
+        if (transition is null)
+            throw new PathwayRuleException(RejectionKind.NotPermitted,
+                state.Completed ? "the trajectory is completed" : $"'{cmd.Trigger}' is not possible in state '{state.Tracks[track?.Name ?? PathwayDefinition.MainTrack]}'",
+                permittedTriggers: PermittedTriggers(state, definition, cmd.Caller.Roles));
+        var role = RoleFor(transition, definition, cmd.Caller.Roles) ?? throw new PathwayRuleException(RejectionKind.Forbidden,
+            transition.Roles is { Count: 0 } ? $"'{cmd.Trigger}' is fired by its deadline only"
+                : $"your role may not fire '{cmd.Trigger}'; allowed: {string.Join(", ", transition.Roles ?? definition.Roles.Select(r => r.Name))}");
+
+        var errors = new List<FieldError>();
+        var scores = StepData.Check(definition, cmd.Data, StepData.Accepted(transition), transition.Requires, errors);
+        if (errors.Count > 0) throw new PathwayRuleException(RejectionKind.InvalidData, $"the data for '{cmd.Trigger}' is not valid", errors);
+        return Take(state, definition, track!, transition, new Actor(cmd.Caller.UserId, role), cmd.Data, scores, null, now);
+    }
+
+    public static IReadOnlyList<object> FireDeadline(DeadlineDue due, Trajectory state, PathwayDefinition definition, DateTimeOffset now)
+    {
+        var armed = state.Deadlines.FirstOrDefault(d => d.Name == due.Name && d.Track == due.Track && d.DueAt == due.DueAt);
+        if (state.Completed || armed is null || now < armed.DueAt) return [];
+        var (track, transition) = Locate(state, definition, armed.Trigger);
+        if (track is null || transition is null) return [];
+        try
+        {
+            return Take(state, definition, track, transition, Actor.System, ImmutableDictionary<string, JsonElement>.Empty, ImmutableDictionary<string, InstrumentScore>.Empty, armed, now);
+        }
+        catch (PathwayRuleException)
+        {
+            return []; // the step's guard does not hold: the deadline stays visible as overdue
+        }
+    }
+
+    /// <summary>The triggers the given roles may fire now, across all tracks, in the order the pathway declares them.</summary>
+    public static IReadOnlyList<string> PermittedTriggers(Trajectory state, PathwayDefinition definition, IReadOnlySet<string> roles)
+    {
+        if (state.Completed) return [];
+        return definition.Tracks.SelectMany(track =>
+        {
+            var open = new GuardContext(state.Data, state.Scores, state.Counters, GuardContext.NothingPending);
+            var machine = new PathwayMachine(track, state.Tracks[track.Name], t => RoleFor(t, definition, roles) is not null,
+                t => new GuardEvaluator(open with { Pending = StepData.Accepted(t) }));
+            return machine.PermittedTriggers;
+        }).Distinct().ToList();
+    }
+
+    private static IReadOnlyList<object> Take(Trajectory state, PathwayDefinition definition, TrackDefinition track,
+        TransitionDefinition transition, Actor actor, IReadOnlyDictionary<string, JsonElement> data,
+        IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now)
+    {
+        var context = new GuardContext(state.Data.SetItems(data), state.Scores.SetItems(scores), state.Counters, GuardContext.NothingPending);
+        var evaluators = new Dictionary<TransitionDefinition, GuardEvaluator>();
+        GuardEvaluator EvaluatorFor(TransitionDefinition t) => evaluators.TryGetValue(t, out var e) ? e : evaluators[t] = new GuardEvaluator(context);
+        var from = state.Tracks[track.Name];
+        var machine = new PathwayMachine(track, from, _ => true, EvaluatorFor);
+        if (!machine.CanFire(transition.Trigger, out _))
+            throw new PathwayRuleException(RejectionKind.GuardFailed,
+                transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
+                [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
+        var to = machine.Fire(transition.Trigger);
+
+        var warningEvaluator = new GuardEvaluator(context);
+        var raised = transition.Warnings.Where(w => warningEvaluator.Holds(w.When)).ToList();
+        var missing = raised.SelectMany(w => w.Requires.Where(f => !data.ContainsKey(f)).Select(f => new FieldError(f, $"is required: {w.Message}"))).ToList();
+        if (missing.Count > 0) throw new PathwayRuleException(RejectionKind.InvalidData, raised[0].Message, missing);
+
+        var kind = transition.IsInternal ? StepKind.Internal : to == from ? StepKind.Reentry : StepKind.Transition;
+        var decision = EvaluatorFor(transition).Traces.Concat(warningEvaluator.Traces).ToList();
+        var events = new List<object>
+        {
+            new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, decision,
+                [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
+                definition.Version, definition.Hash, now),
+        };
+        var target = track.States.First(s => s.Name == to);
+        if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));
+        else
+        {
+            var restart = target.Deadlines.Where(d => transition.RestartsDeadlines.Contains(d.Name)).ToList();
+            events.AddRange(Arm(state.Id, target, restart, now));
+            if (deadline is not null && target.Deadlines.FirstOrDefault(d => d.Name == deadline.Name) is { Repeat: true } again && !restart.Contains(again))
+                events.Add(new DeadlineScheduled(state.Id, again.Name, track.Name, to, again.Fires, again.After.AddTo(deadline.DueAt), now));
+        }
+        if (target.Final && track.Name == PathwayDefinition.MainTrack)
+            events.Add(new TrajectoryCompleted(state.Id, to, target.Outcome, now));
+        return events;
+    }
+
+    private static IEnumerable<object> Arm(Guid id, StateDefinition state, IEnumerable<DeadlineDefinition> deadlines, DateTimeOffset now) =>
+        deadlines.Select(d => new DeadlineScheduled(id, d.Name, state.Track, state.Name, d.Fires, d.After.AddTo(now), now));
+
+    private static (TrackDefinition? Track, TransitionDefinition? Transition) Locate(Trajectory state, PathwayDefinition definition, string trigger)
+    {
+        var track = definition.TrackOf(trigger);
+        if (track is null || state.Completed) return (track, null);
+        var current = track.States.FirstOrDefault(s => s.Name == state.Tracks[track.Name]);
+        return (track, current is null ? null : track.TransitionsFrom(current).FirstOrDefault(t => t.Trigger == trigger));
+    }
+
+    /// <summary>The first role, in the pathway's order, that the transition admits and the caller holds.</summary>
+    private static string? RoleFor(TransitionDefinition t, PathwayDefinition definition, IReadOnlySet<string> roles) =>
+        (t.Roles ?? definition.Roles.Select(r => r.Name)).FirstOrDefault(roles.Contains);
+
+    private static string Explain(TransitionDefinition t) =>
+        t.When is not null ? GuardText.Render(t.When)
+            : string.Join(" or ", t.Targets.Select(o => o.When is null ? o.State : $"{GuardText.Render(o.When)} (→ {o.State})"));
+}
