@@ -88,10 +88,8 @@ public static class TrajectoryDecider
         IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now)
     {
         var context = new GuardContext(state.Data.SetItems(data), state.Scores.SetItems(scores), state.Counters, GuardContext.NothingPending);
-        var evaluators = new Dictionary<TransitionDefinition, GuardEvaluator>();
-        GuardEvaluator EvaluatorFor(TransitionDefinition t) => evaluators.TryGetValue(t, out var e) ? e : evaluators[t] = new GuardEvaluator(context);
         var from = state.Tracks[track.Name];
-        var machine = new PathwayMachine(track, from, _ => true, EvaluatorFor);
+        var machine = new PathwayMachine(track, from, _ => true, _ => new GuardEvaluator(context));
         if (!machine.CanFire(transition.Trigger, out _))
             throw new PathwayRuleException(RejectionKind.GuardFailed,
                 transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
@@ -104,7 +102,7 @@ public static class TrajectoryDecider
         if (missing.Count > 0) throw new PathwayRuleException(RejectionKind.InvalidData, raised[0].Message, missing);
 
         var kind = transition.IsInternal ? StepKind.Internal : to == from ? StepKind.Reentry : StepKind.Transition;
-        var decision = EvaluatorFor(transition).Traces.Concat(warningEvaluator.Traces).ToList();
+        var decision = Explanation(transition, context).Concat(warningEvaluator.Traces).ToList();
         var events = new List<object>
         {
             new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, decision,
@@ -123,6 +121,16 @@ public static class TrajectoryDecider
         if (target.Final && track.Name == PathwayDefinition.MainTrack)
             events.Add(new TrajectoryCompleted(state.Id, to, target.Outcome, now));
         return events;
+    }
+
+    /// <summary>The comparisons that decided the step, evaluated once in the order the pathway reads.</summary>
+    private static IReadOnlyList<GuardTrace> Explanation(TransitionDefinition t, GuardContext context)
+    {
+        var explain = new GuardEvaluator(context);
+        if (t.When is not null) explain.Evaluate(t.When);
+        foreach (var option in t.Targets.TakeWhile(o => o.When is not null))
+            if (explain.Evaluate(option.When!) == true) break;
+        return explain.Traces;
     }
 
     private static IEnumerable<object> Arm(Guid id, StateDefinition state, IEnumerable<DeadlineDefinition> deadlines, DateTimeOffset now) =>

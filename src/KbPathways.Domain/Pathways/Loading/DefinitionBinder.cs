@@ -194,7 +194,7 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
     {
         if (scalar is null || !scalar.Plain || !scalar.Value.StartsWith('$')) return scalar;
         var name = scalar.Value[1..];
-        if (settings.TryGetValue(name, out var value)) return value with { Location = scalar.Location };
+        if (settings.TryGetValue(name, out var value)) return value; // errors in the value point at the setting (or the overlay that set it)
         diagnostics.Error(scalar.Location, "unknown-setting", $"'{scalar.Value}' refers to no entry under 'settings'");
         return null;
     }

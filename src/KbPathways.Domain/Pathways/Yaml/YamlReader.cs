@@ -19,9 +19,10 @@ public static class YamlReader
             diagnostics.Error(new(file, 1, 1), "yaml-too-large", $"file is larger than {MaxCharacters / 1024} KiB");
             return null;
         }
+        Parser? parser = null;
         try
         {
-            var parser = new Parser(new StringReader(text));
+            parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -38,6 +39,14 @@ public static class YamlReader
         catch (YamlException e)
         {
             diagnostics.Error(At(file, e.Start), "yaml-syntax", Clean(e.Message));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this for some malformed input (e.g. an unclosed "[" before a new key);
+            // the last event it produced is the nearest place we can name.
+            var at = parser?.Current is { } last ? At(file, last.End) : new SourceLocation(file, 1, 1);
+            diagnostics.Error(at, "yaml-syntax", "malformed YAML after this point (an unclosed bracket or quote?)");
             return null;
         }
         catch (TooDeepException e)

@@ -1,0 +1,34 @@
+using KbPathways.Domain.Pathways.Diagrams;
+
+namespace KbPathways.Domain.Tests;
+
+public class DiagramTests
+{
+    [Fact]
+    public void Given_a_pathway_When_rendered_as_mermaid_Then_every_transition_and_track_is_drawn()
+    {
+        var mermaid = Mermaid.Render(Fixtures.Load());
+
+        mermaid.ShouldStartWith("stateDiagram-v2\n");
+        mermaid.ShouldContain("    [*] --> Start\n");
+        mermaid.ShouldContain("    Start --> Zwaar : beoordelen [threshold(lijst.hoog) reached]\n");
+        mermaid.ShouldContain("    Start --> Licht : beoordelen\n");
+        mermaid.ShouldContain("    Start --> Start : herinneren (na P2W) [intern]\n");
+        mermaid.ShouldContain("    any_main --> Gestopt : stoppen\n");
+        mermaid.ShouldContain("    state \"Zijspoor (parallel)\" as track_zijspoor {\n");
+        mermaid.ShouldContain("        Rust --> Actief : aanmelden\n");
+        mermaid.ShouldContain("    Klaar --> [*]\n");
+    }
+
+    [Fact]
+    public void Given_a_pathway_When_rendered_as_dot_Then_it_is_a_digraph_with_a_cluster_per_track()
+    {
+        var dot = Dot.Render(Fixtures.Load());
+
+        dot.ShouldStartWith("digraph \"demo\" {");
+        dot.ShouldContain("    Start -> Zwaar [label=\"beoordelen [threshold(lijst.hoog) reached]\"];");
+        dot.ShouldContain("subgraph cluster_zijspoor {");
+        dot.ShouldContain("Klaar [label=\"Klaar\", peripheries=2];");
+        dot.Count(c => c == '{').ShouldBe(dot.Count(c => c == '}'));
+    }
+}
