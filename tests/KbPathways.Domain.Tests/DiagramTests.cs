@@ -32,3 +32,14 @@ public class DiagramTests
         dot.Count(c => c == '{').ShouldBe(dot.Count(c => c == '}'));
     }
 }
+
+public class ReadmeDiagramTests
+{
+    [Fact]
+    public void Given_the_shipped_pathways_Then_the_readme_diagrams_are_current()
+    {
+        var readme = File.ReadAllText(Path.Combine(ShippedPathwayTests.Root, "README.md"));
+        var regenerated = Pathways.Diagrams.DiagramSection.Update(readme, ShippedPathwayTests.LoadShipped().Definitions);
+        regenerated.ShouldBe(readme, "pathways/README.md is stale: run `dotnet run --project src/KbPathways.Host -- pathways docs pathways/`");
+    }
+}

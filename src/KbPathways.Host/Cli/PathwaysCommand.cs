@@ -13,6 +13,7 @@ public static class PathwaysCommand
           pathways validate [path]                          check pathway files (default: pathways/)
           pathways graph <id> [--format mermaid|dot] [--path <path>] [--practice <id>]
           pathways test [path]                              run the YAML scenarios under path/tests
+          pathways docs [path]                              regenerate the diagrams in path/README.md
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter errors)
@@ -25,6 +26,7 @@ public static class PathwaysCommand
                 ["graph", var id, .. var rest] => Graph(id, Option(rest, "--format") ?? "mermaid", Option(rest, "--path") ?? "pathways",
                     Option(rest, "--practice"), output, errors),
                 ["test", .. var rest] => ScenarioCommand.Run(rest.FirstOrDefault() ?? "pathways", output),
+                ["docs", .. var rest] => Docs(rest.FirstOrDefault() ?? "pathways", output),
                 _ => Fail(errors, Usage),
             };
         }
@@ -62,6 +64,16 @@ public static class PathwaysCommand
             case "dot": output.Write(Dot.Render(definition)); return 0;
             default: return Fail(errors, $"unknown format '{format}'; use mermaid or dot");
         }
+    }
+
+    private static int Docs(string path, TextWriter output)
+    {
+        var result = PathwayLoader.Load(PathwayFiles.Read(path));
+        if (result.HasErrors) return Validate(path, output);
+        var readme = Path.Combine(path, "README.md");
+        File.WriteAllText(readme, DiagramSection.Update(File.ReadAllText(readme), result.Definitions));
+        output.WriteLine($"updated {readme}");
+        return 0;
     }
 
     private static string? Option(string[] args, string name)

@@ -13,7 +13,7 @@ internal sealed partial class DefinitionBinder
         ["gt"] = CompareOp.Gt, ["gte"] = CompareOp.Gte, ["in"] = CompareOp.In, ["notIn"] = CompareOp.NotIn,
         ["present"] = CompareOp.Present, ["contains"] = CompareOp.Contains,
     };
-    private static readonly string[] GuardKeys = ["and", "or", "not", .. SubjectKeys, .. Ops.Keys];
+    internal static readonly string[] GuardKeys = ["and", "or", "not", .. SubjectKeys, .. Ops.Keys];
 
     internal Guard? BindGuard(YNode node)
     {

@@ -5,9 +5,9 @@ namespace KbPathways.Domain.Pathways.Loading;
 
 internal sealed partial class DefinitionBinder
 {
-    private static readonly string[] StateKeys =
+    internal static readonly string[] StateKeys =
         ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on"];
-    private static readonly string[] TransitionKeys =
+    internal static readonly string[] TransitionKeys =
         ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)

@@ -10,7 +10,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 /// </summary>
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
-    private static readonly string[] RootKeys =
+    internal static readonly string[] RootKeys =
         ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
@@ -76,8 +76,8 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         return MapView.Of(node, "a label", ["label"], diagnostics)?.Text("label", "a label");
     }
 
-    private static readonly string[] FieldKeys = ["type", "label", "min", "max", "values"];
-    private static readonly string[] ItemKeys = [.. FieldKeys, "dimension", "required", "points"];
+    internal static readonly string[] FieldKeys = ["type", "label", "min", "max", "values"];
+    internal static readonly string[] ItemKeys = [.. FieldKeys, "dimension", "required", "points"];
 
     private FieldDefinition? BindField(YEntry entry, string what, MapView? preread)
     {
