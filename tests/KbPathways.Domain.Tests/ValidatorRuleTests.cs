@@ -126,4 +126,11 @@ public class ValidatorRuleTests
         var text = Fixtures.Pathway.Replace("herinneren: { roles: [] }", "herinneren: { roles: [], requires: [notitie] }");
         PathwayLoader.Load("d.yaml", text).Errors.ShouldContain(e => e.Rule == "deadline-needs-data");
     }
+
+    [Fact]
+    public void Given_an_unquoted_comma_in_a_flow_label_When_loaded_Then_the_error_says_to_quote_it()
+    {
+        var text = Fixtures.Pathway.Replace("notitie: { type: text }", "notitie: { type: text, label: Notitie, vrij }");
+        PathwayLoader.Load("comma.yaml", text).Errors.Single().Message.ShouldContain("put text with commas in quotes");
+    }
 }

@@ -24,7 +24,8 @@ internal sealed class MapView
         }
         foreach (var entry in map.Entries.Where(e => !allowed.Contains(e.Key.Value)))
             diagnostics.Error(entry.Key.Location, "unknown-key",
-                $"unknown key '{entry.Key.Value}' in {what}; expected one of: {string.Join(", ", allowed)}");
+                $"unknown key '{entry.Key.Value}' in {what}; expected one of: {string.Join(", ", allowed)}" +
+                (entry.Value is YScalar { IsNull: true } ? " (inside { } a comma separates entries: put text with commas in quotes)" : ""));
         return new MapView(map, diagnostics);
     }
 
