@@ -1,13 +1,14 @@
 using KbPathways.Host.Cli;
+using KbPathways.Host.Hosting;
 
-return args switch
+switch (args)
 {
-    ["pathways", .. var rest] => PathwaysCommand.Run(rest, Console.Out, Console.Error),
-    _ => Unknown(),
-};
-
-static int Unknown()
-{
-    Console.Error.WriteLine(PathwaysCommand.Usage);
-    return 2;
+    case ["pathways", .. var rest]:
+        return PathwaysCommand.Run(rest, Console.Out, Console.Error);
+    case ["token", .. var rest]:
+        return TokenCommand.Run(rest, Console.Out, Console.Error);
+    default:
+        var app = await KbPathwaysApp.BuildAsync(args);
+        await app.RunAsync();
+        return 0;
 }

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Projections;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace KbPathways.Host.Api;
+
+/// <summary>
+/// Every error leaves as RFC 9457 problem+json, with field-level detail where there is any, and never a stack trace
+/// or a submitted value (they may be personal data).
+/// </summary>
+public static class Problems
+{
+    public static ProblemDetails For(RejectionKind kind, string detail) => new()
+    {
+        Status = Status(kind),
+        Title = kind switch
+        {
+            RejectionKind.Forbidden => "Your role may not do this",
+            RejectionKind.NotPermitted => "Not possible in the current state",
+            RejectionKind.VersionConflict => "The trajectory has changed",
+            RejectionKind.GuardFailed => "The condition for this step is not met",
+            _ => "The data is not valid",
+        },
+        Detail = detail,
+        Type = $"https://kbpathways.example/problems/{ScenarioName(kind)}",
+    };
+
+    public static int Status(RejectionKind kind) => kind switch
+    {
+        RejectionKind.Forbidden => StatusCodes.Status403Forbidden,
+        RejectionKind.NotPermitted or RejectionKind.VersionConflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status422UnprocessableEntity,
+    };
+
+    private static string ScenarioName(RejectionKind kind) => Domain.Scenarios.ScenarioRunner.KindName(kind);
+
+    public static ProblemDetails Of(PathwayRuleException e)
+    {
+        var problem = For(e.Kind, e.Message);
+        if (e.FieldErrors.Count > 0)
+            problem.Extensions["errors"] = e.FieldErrors.GroupBy(f => f.Field).ToDictionary(g => g.Key, g => g.Select(f => f.Message).ToArray());
+        if (e.Kind is RejectionKind.NotPermitted or RejectionKind.VersionConflict)
+            problem.Extensions["permittedTriggers"] = e.PermittedTriggers;
+        return problem;
+    }
+
+    public static ProblemDetails NotFound() => new()
+    {
+        Status = StatusCodes.Status404NotFound,
+        Title = "Not found",
+        Detail = "There is no such resource in your practice.",
+        Type = "https://kbpathways.example/problems/not-found",
+    };
+
+    public static ProblemDetails BadRequest(string detail, Dictionary<string, string[]>? errors = null)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status400BadRequest, Title = "Malformed request", Detail = detail,
+            Type = "https://kbpathways.example/problems/malformed",
+        };
+        if (errors is not null) problem.Extensions["errors"] = errors;
+        return problem;
+    }
+
+    public static Task Write(HttpContext context, ProblemDetails problem)
+    {
+        context.Response.StatusCode = problem.Status ?? 500;
+        problem.Instance ??= context.Request.Path;
+        return context.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json");
+    }
+
+    /// <summary>Maps exceptions from anywhere in the pipeline to problems; unknown ones become a bare 500.</summary>
+    public static async Task Middleware(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            var problem = e switch
+            {
+                PathwayRuleException rule => Of(rule),
+                NotFoundException => NotFound(),
+                BadHttpRequestException or JsonException => BadRequest("The request body is not valid JSON of the expected shape."),
+                _ => null,
+            };
+            if (problem is null)
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("KbPathways.Errors")
+                    .LogError("Unhandled {ExceptionType} on {Method} {Route}", e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName);
+                problem = new ProblemDetails { Status = 500, Title = "Something went wrong on our side", Type = "https://kbpathways.example/problems/internal" };
+            }
+            context.Response.Clear();
+            await Write(context, problem);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Host.Identity;
+using KbPathways.Projections;
+using Marten;
+using Wolverine.Http;
+
+namespace KbPathways.Host.Api;
+
+public static class StartTrajectoryEndpoint
+{
+    [WolverinePost("/api/trajectories")]
+    public static async Task<IResult> Post(StartTrajectoryRequest request, CurrentUser user, TrajectoryService trajectories,
+        PathwayCatalog catalog, CancellationToken ct)
+    {
+        var missing = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.PatientId)) missing["patientId"] = ["is required"];
+        if (string.IsNullOrWhiteSpace(request.Pathway)) missing["pathway"] = ["is required"];
+        if (missing.Count > 0) return Results.Problem(Problems.BadRequest("patientId and pathway are required.", missing));
+        var result = await trajectories.StartAsync(user.Practice, user.Caller, request.PatientId!, request.Pathway!,
+            request.Data ?? new Dictionary<string, JsonElement>(), ct: ct);
+        var view = TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles);
+        return Results.Created($"/api/trajectories/{view.Id}", view);
+    }
+}
+
+public static class GetTrajectoryEndpoint
+{
+    [WolverineGet("/api/trajectories/{id}")]
+    public static async Task<TrajectoryView> Get(Guid id, CurrentUser user, IDocumentStore store, TrajectoryService trajectories,
+        PathwayCatalog catalog, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var trajectory = await trajectories.LoadAsync(session, user.Practice, id, ct) ?? throw new NotFoundException();
+        return TrajectoryView.Of(trajectory, catalog.ByHash(trajectory.DefinitionHash)!, user.Roles);
+    }
+}
+
+public static class ListTrajectoriesEndpoint
+{
+    public const int MaxPageSize = 200;
+
+    [WolverineGet("/api/trajectories")]
+    public static async Task<PagedList<TrajectorySummary>> Get(CurrentUser user, IDocumentStore store, string? patientId, string? pathway,
+        string? state, int? page, int? pageSize, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var size = Math.Clamp(pageSize ?? 50, 1, MaxPageSize);
+        var number = Math.Max(page ?? 1, 1);
+        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice);
+        if (!string.IsNullOrEmpty(patientId)) query = query.Where(t => t.PatientId == patientId);
+        if (!string.IsNullOrEmpty(pathway)) query = query.Where(t => t.PathwayId == pathway);
+        if (!string.IsNullOrEmpty(state)) query = query.Where(t => t.State == state);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(t => t.LastChangedAt).Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        return new PagedList<TrajectorySummary>(items, number, size, total);
+    }
+}
+
+public static class TrajectoryHistoryEndpoint
+{
+    [WolverineGet("/api/trajectories/{id}/history")]
+    public static async Task<IReadOnlyList<HistoryEntry>> Get(Guid id, CurrentUser user, IDocumentStore store, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        if (events.Count == 0 || events[0].Data is not TrajectoryStarted started || started.Practice != user.Practice) throw new NotFoundException();
+        return [.. events.Select(e => e.Data switch
+        {
+            TrajectoryStarted s => new HistoryEntry((int)e.Version, "TrajectoryStarted", s.StartedAt, new ActorView(s.Actor.UserId, s.Actor.Role),
+                null, null, null, s.Tracks[Domain.Pathways.Model.PathwayDefinition.MainTrack], s.Data, null, null, s.DefinitionVersion, s.DefinitionHash),
+            StepTaken s => new HistoryEntry((int)e.Version, "StepTaken", s.At, new ActorView(s.Actor.UserId, s.Actor.Role),
+                s.Trigger, s.Track, s.From, s.To, s.Data, s.Decision, s.Warnings, s.DefinitionVersion, s.DefinitionHash),
+            DeadlineScheduled s => new HistoryEntry((int)e.Version, "DeadlineScheduled", s.At, null, s.Trigger, s.Track, null, s.State,
+                null, new { s.Name, s.DueAt }, null, started.DefinitionVersion, started.DefinitionHash),
+            TrajectoryCompleted s => new HistoryEntry((int)e.Version, "TrajectoryCompleted", s.At, null, null, null, null, s.FinalState,
+                null, new { s.Outcome }, null, started.DefinitionVersion, started.DefinitionHash),
+            _ => new HistoryEntry((int)e.Version, e.EventTypeName, e.Timestamp, null, null, null, null, null, null, null, null,
+                started.DefinitionVersion, started.DefinitionHash),
+        })];
+    }
+}

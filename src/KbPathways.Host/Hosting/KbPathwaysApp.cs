@@ -1,0 +1,142 @@
+using JasperFx;
+using KbPathways.Domain.Pathways.Loading;
+using KbPathways.Host.Api;
+using KbPathways.Host.Database;
+using KbPathways.Host.Identity;
+using KbPathways.Host.Pathways;
+using KbPathways.Projections;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.Tokens;
+using Scalar.AspNetCore;
+using Wolverine;
+using Wolverine.Http;
+
+namespace KbPathways.Host.Hosting;
+
+/// <summary>
+/// The HTTP host: the library (<see cref="ServiceCollectionExtensions.AddKbPathways"/>) plus HTTP endpoints,
+/// identity, problem+json, health and OpenAPI, and — when no connection string is configured — a private PostgreSQL.
+/// </summary>
+public static class KbPathwaysApp
+{
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        customize?.Invoke(builder);
+        var config = builder.Configuration;
+
+        var pathwaysPath = config["Pathways:Path"] ?? "pathways";
+        var loaded = PathwayLoader.Load(PathwayFiles.Read(pathwaysPath));
+        if (loaded.HasErrors)
+            throw new InvalidOperationException($"pathways in '{pathwaysPath}' have errors:\n{string.Join('\n', loaded.Errors)}");
+
+        var auth = config.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
+        if (auth.IsDevelopmentKey && builder.Environment.IsProduction() && config["Auth:AllowDevelopmentKey"] != "true")
+            throw new InvalidOperationException("Production needs Auth:SigningKey and Auth:Issuer (or Auth:AllowDevelopmentKey=true for a demo).");
+
+        var connection = config.GetConnectionString("Postgres");
+        EmbeddedPostgres? embedded = null;
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            embedded = await EmbeddedPostgres.StartAsync(config["Embedded:DataDirectory"] ?? EmbeddedPostgres.DefaultDataDirectory());
+            connection = embedded.ConnectionString;
+            Console.WriteLine($"KbPathways: no ConnectionStrings:Postgres configured; using the embedded PostgreSQL in {embedded.DataDirectory} on 127.0.0.1:{embedded.Port}");
+        }
+
+        try
+        {
+            return Build(builder, connection, loaded.Definitions, auth, embedded);
+        }
+        catch
+        {
+            if (embedded is not null) await embedded.StopAsync();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(WebApplicationBuilder builder, string connection,
+        IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, EmbeddedPostgres? embedded)
+    {
+        builder.Services.AddKbPathways(o =>
+        {
+            o.ConnectionString = connection;
+            o.Definitions = definitions;
+        }).ApplyAllDatabaseChangesOnStartup();
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.ApplicationAssembly = typeof(KbPathwaysApp).Assembly;
+            // The acting user is built from the validated token per request (one place), so endpoints take it
+            // as a parameter; its factory registration is why code generation must locate it.
+            opts.CodeGeneration.AlwaysUseServiceLocationFor<CurrentUser>();
+        });
+        builder.Services.AddWolverineHttp();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped(sp => CurrentUser.From(sp.GetRequiredService<IHttpContextAccessor>().HttpContext!.User)
+            ?? throw new UnauthorizedAccessException());
+        AddIdentity(builder.Services, auth);
+        builder.Services.AddOpenApi();
+        if (embedded is not null) builder.Services.AddSingleton(embedded);
+
+        var app = builder.Build();
+        if (embedded is not null) app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
+        app.Use(Problems.Middleware);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/api-docs").AllowAnonymous();
+        app.MapGet("/health", Health).AllowAnonymous();
+        app.MapWolverineEndpoints();
+        return app;
+    }
+
+    private static void AddIdentity(IServiceCollection services, AuthOptions auth)
+    {
+        services.AddSingleton(auth);
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        {
+            jwt.MapInboundClaims = false;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = auth.Issuer,
+                ValidAudience = auth.Audience,
+                IssuerSigningKey = auth.Key(),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = KbClaims.Name,
+                RoleClaimType = KbClaims.Role,
+                ClockSkew = TimeSpan.FromSeconds(30),
+            };
+            jwt.Events = new JwtBearerEvents
+            {
+                OnChallenge = async context =>
+                {
+                    context.HandleResponse();
+                    await Problems.Write(context.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails
+                    {
+                        Status = 401, Title = "Not signed in", Type = "https://kbpathways.example/problems/unauthorized",
+                        Detail = "Send a valid bearer token.",
+                    });
+                },
+            };
+        });
+        // Every endpoint needs a token with a user and a practice, unless it says AllowAnonymous.
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser().RequireClaim(KbClaims.Subject).RequireClaim(KbClaims.Practice).Build());
+    }
+
+    private static async Task<IResult> Health(Marten.IDocumentStore store, PathwayCatalog catalog, CancellationToken ct)
+    {
+        try
+        {
+            await using var session = store.QuerySession();
+            await session.QueryAsync<int>("select 1", ct);
+            return catalog.All.Count > 0
+                ? Results.Ok(new { status = "ready", pathways = catalog.All.Count })
+                : Results.Json(new { status = "no pathways loaded" }, statusCode: 503);
+        }
+        catch (Exception)
+        {
+            return Results.Json(new { status = "database unreachable" }, statusCode: 503);
+        }
+    }
+}

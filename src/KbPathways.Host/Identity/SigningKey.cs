@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.Tokens;
+
+namespace KbPathways.Host.Identity;
+
+/// <summary>
+/// Token settings. In production <c>Auth:SigningKey</c> (base64, at least 32 bytes) and <c>Auth:Issuer</c> come from
+/// configuration. Without them the host and the <c>token</c> command share a development key, created once in the
+/// user's data folder — never use that one with real patients.
+/// </summary>
+public sealed class AuthOptions
+{
+    public const string DevelopmentIssuer = "kbpathways-development";
+
+    public string Issuer { get; set; } = DevelopmentIssuer;
+    public string? SigningKey { get; set; }
+    public string Audience { get; set; } = "kbpathways";
+
+    public bool IsDevelopmentKey => string.IsNullOrEmpty(SigningKey);
+
+    public SymmetricSecurityKey Key() => new(IsDevelopmentKey ? DevelopmentKey() : Convert.FromBase64String(SigningKey!));
+
+    public static string DevelopmentKeyFile => Path.Combine(
+        Environment.UserName == "root" ? "/var/lib/kbpathways" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "kbpathways"),
+        "development-signing-key");
+
+    private static byte[] DevelopmentKey()
+    {
+        var file = Environment.GetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE") ?? DevelopmentKeyFile;
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            var fresh = RandomNumberGenerator.GetBytes(32);
+            try
+            {
+                using var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write);
+                stream.Write(fresh);
+            }
+            catch (IOException) when (File.Exists(file))
+            {
+                // another process created it first: use theirs
+            }
+        }
+        return File.ReadAllBytes(file);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace KbPathways.Host.Identity;
+
+/// <summary>The claims KbPathways reads: sub, name, role (one or more), practice.</summary>
+public static class KbClaims
+{
+    public const string Practice = "practice";
+    public const string Role = "role";
+    public const string Subject = "sub";
+    public const string Name = "name";
+
+    public static string CreateToken(AuthOptions options, string user, string name, IEnumerable<string> roles, string practice, TimeSpan lifetime)
+    {
+        var claims = new List<Claim> { new(Subject, user), new(Name, name), new(Practice, practice) };
+        claims.AddRange(roles.Select(r => new Claim(Role, r)));
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            Expires = DateTime.UtcNow.Add(lifetime),
+            SigningCredentials = new SigningCredentials(options.Key(), SecurityAlgorithms.HmacSha256),
+        });
+    }
+}
+
+/// <summary>The acting user, taken only from the validated token; clients never send practice, user or role in bodies.</summary>
+public sealed record CurrentUser(string UserId, string Practice, IReadOnlySet<string> Roles)
+{
+    public static CurrentUser? From(ClaimsPrincipal principal)
+    {
+        var user = principal.FindFirst(KbClaims.Subject)?.Value;
+        var practice = principal.FindFirst(KbClaims.Practice)?.Value;
+        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(practice)) return null;
+        return new CurrentUser(user, practice, principal.FindAll(KbClaims.Role).Select(c => c.Value).ToHashSet());
+    }
+
+    public Domain.Trajectories.Caller Caller => new(UserId, Roles);
+}

@@ -1,0 +1,39 @@
+using KbPathways.Domain.Trajectories;
+
+namespace KbPathways.Projections;
+
+/// <summary>
+/// The queryable summary of one trajectory, written in the same transaction as its events (so it is never behind),
+/// and always equal to folding the stream with <see cref="Trajectory.Evolve"/>.
+/// </summary>
+public sealed class TrajectorySummary
+{
+    public Guid Id { get; set; }
+    public string Practice { get; set; } = "";
+    public string PatientId { get; set; } = "";
+    public string PathwayId { get; set; } = "";
+    public int DefinitionVersion { get; set; }
+    public string DefinitionHash { get; set; } = "";
+    public string State { get; set; } = "";
+    public bool Completed { get; set; }
+    public int Version { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset LastChangedAt { get; set; }
+
+    public static TrajectorySummary Of(Trajectory t) => new()
+    {
+        Id = t.Id, Practice = t.Practice, PatientId = t.PatientId, PathwayId = t.PathwayId,
+        DefinitionVersion = t.DefinitionVersion, DefinitionHash = t.DefinitionHash, State = t.State,
+        Completed = t.Completed, Version = t.Version, StartedAt = t.StartedAt, LastChangedAt = t.LastChangedAt,
+    };
+}
+
+/// <summary>The stored answer to a request sent with an Idempotency-Key, kept so a retry gets the same answer.</summary>
+public sealed class IdempotencyRecord
+{
+    public string Id { get; set; } = "";
+    public string RequestHash { get; set; } = "";
+    public int StatusCode { get; set; }
+    public string Body { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+}

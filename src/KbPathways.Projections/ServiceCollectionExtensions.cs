@@ -1,0 +1,47 @@
+using JasperFx.Events;
+using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Trajectories;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace KbPathways.Projections;
+
+public sealed class KbPathwaysOptions
+{
+    public string ConnectionString { get; set; } = "";
+    public IReadOnlyList<PathwayDefinition> Definitions { get; set; } = [];
+    public string SchemaName { get; set; } = "kbpathways";
+}
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything an application needs to run KbPathways in process: the Marten event store and documents, the
+    /// pathway catalog, and <see cref="TrajectoryService"/>. Returns Marten's configuration so a host can add
+    /// integrations (e.g. Wolverine).
+    /// </summary>
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddKbPathways(
+        this IServiceCollection services, Action<KbPathwaysOptions> configure)
+    {
+        var options = new KbPathwaysOptions();
+        configure(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString)) throw new ArgumentException("KbPathways needs a PostgreSQL connection string");
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new PathwayCatalog(options.Definitions));
+        services.AddSingleton<TrajectoryService>();
+        return services.AddMarten(marten =>
+        {
+            marten.Connection(options.ConnectionString);
+            marten.DatabaseSchemaName = options.SchemaName;
+            marten.Events.StreamIdentity = StreamIdentity.AsGuid;
+            marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted)]);
+            marten.Schema.For<TrajectorySummary>()
+                .Index(x => x.Practice)
+                .Duplicate(x => x.PatientId)
+                .Duplicate(x => x.PathwayId)
+                .Duplicate(x => x.State);
+            marten.Schema.For<IdempotencyRecord>();
+        }).UseLightweightSessions();
+    }
+}

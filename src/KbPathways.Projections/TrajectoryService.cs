@@ -1,0 +1,79 @@
+using System.Text.Json;
+using JasperFx;
+using JasperFx.Events;
+using KbPathways.Domain.Trajectories;
+using Marten;
+
+namespace KbPathways.Projections;
+
+/// <summary>What a command produced: the trajectory after it, and the events it appended.</summary>
+public sealed record CommandResult(Trajectory Trajectory, IReadOnlyList<object> Events);
+
+/// <summary>
+/// Runs Domain decisions against the Marten event store: load the stream, decide, append with an expected version
+/// (so of two racing commands one loses, with nothing appended), and keep the summary document in the same
+/// transaction. Every read and write is scoped to the caller's practice; another practice's trajectory is "not found".
+/// </summary>
+public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, TimeProvider clock)
+{
+    private const int RaceRetries = 3;
+
+    public async Task<Trajectory?> LoadAsync(IQuerySession session, string practice, Guid id, CancellationToken ct = default)
+    {
+        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        if (events.Count == 0 || events[0].Data is not TrajectoryStarted started || started.Practice != practice) return null;
+        return Trajectory.Replay(events.Select(e => e.Data));
+    }
+
+    public async Task<CommandResult> StartAsync(string practice, Caller caller, string patientId, string pathwayId,
+        IReadOnlyDictionary<string, JsonElement> data, Action<IDocumentSession, Trajectory>? inTransaction = null, CancellationToken ct = default)
+    {
+        var definition = catalog.Current(practice, pathwayId) ?? throw new NotFoundException();
+        var id = Guid.CreateVersion7();
+        var events = TrajectoryDecider.Start(new StartTrajectory(id, patientId, practice, caller, data), definition, clock.GetUtcNow());
+        await using var session = store.LightweightSession();
+        session.Events.StartStream<Trajectory>(id, events);
+        var trajectory = Trajectory.Replay(events);
+        session.Store(TrajectorySummary.Of(trajectory));
+        inTransaction?.Invoke(session, trajectory);
+        await session.SaveChangesAsync(ct);
+        return new CommandResult(trajectory, events);
+    }
+
+    /// <summary>
+    /// Fires a trigger. With <see cref="FireTrigger.ExpectedVersion"/> a lost race is a version conflict; without it
+    /// the command is decided again on the fresh state (decisions are pure, so this is safe).
+    /// </summary>
+    public async Task<CommandResult> FireAsync(string practice, Guid id, FireTrigger command,
+        Action<IDocumentSession, Trajectory>? inTransaction = null, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            var state = await LoadAsync(session, practice, id, ct) ?? throw new NotFoundException();
+            var definition = catalog.ByHash(state.DefinitionHash)
+                ?? throw new InvalidOperationException($"definition {state.DefinitionHash[..12]} of {state.PathwayId} is not loaded");
+            var events = TrajectoryDecider.Fire(command, state, definition, clock.GetUtcNow());
+            var after = events.Aggregate(state, Trajectory.Evolve);
+            session.Events.Append(id, after.Version, events.ToArray());
+            session.Store(TrajectorySummary.Of(after));
+            inTransaction?.Invoke(session, after);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return new CommandResult(after, events);
+            }
+            catch (ConcurrencyException) when (command.ExpectedVersion is null && attempt < RaceRetries)
+            {
+            }
+            catch (ConcurrencyException)
+            {
+                throw new PathwayRuleException(RejectionKind.VersionConflict,
+                    "the trajectory changed while this step was decided: reload it and try again");
+            }
+        }
+    }
+}
+
+/// <summary>Unknown id, or another practice's: callers cannot tell the two apart.</summary>
+public sealed class NotFoundException : Exception;
