@@ -19,12 +19,14 @@ public sealed class TrajectorySummary
     public int Version { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset LastChangedAt { get; set; }
+    public List<ScheduledDeadline> Deadlines { get; set; } = [];
 
     public static TrajectorySummary Of(Trajectory t) => new()
     {
         Id = t.Id, Practice = t.Practice, PatientId = t.PatientId, PathwayId = t.PathwayId,
         DefinitionVersion = t.DefinitionVersion, DefinitionHash = t.DefinitionHash, State = t.State,
         Completed = t.Completed, Version = t.Version, StartedAt = t.StartedAt, LastChangedAt = t.LastChangedAt,
+        Deadlines = [.. t.Deadlines],
     };
 }
 

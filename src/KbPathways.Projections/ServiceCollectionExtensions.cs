@@ -27,7 +27,7 @@ public static class ServiceCollectionExtensions
         var options = new KbPathwaysOptions();
         configure(options);
         if (string.IsNullOrWhiteSpace(options.ConnectionString)) throw new ArgumentException("KbPathways needs a PostgreSQL connection string");
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(BusinessClock.System);
         services.AddSingleton(new PathwayCatalog(options.Definitions));
         services.AddSingleton<TrajectoryService>();
         return services.AddMarten(marten =>

@@ -14,7 +14,7 @@ public sealed record CommandResult(Trajectory Trajectory, IReadOnlyList<object> 
 /// (so of two racing commands one loses, with nothing appended), and keep the summary document in the same
 /// transaction. Every read and write is scoped to the caller's practice; another practice's trajectory is "not found".
 /// </summary>
-public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, TimeProvider clock)
+public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, BusinessClock clock)
 {
     private const int RaceRetries = 3;
 
@@ -30,7 +30,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     {
         var definition = catalog.Current(practice, pathwayId) ?? throw new NotFoundException();
         var id = Guid.CreateVersion7();
-        var events = TrajectoryDecider.Start(new StartTrajectory(id, patientId, practice, caller, data), definition, clock.GetUtcNow());
+        var events = TrajectoryDecider.Start(new StartTrajectory(id, patientId, practice, caller, data), definition, clock.Now);
         await using var session = store.LightweightSession();
         session.Events.StartStream<Trajectory>(id, events);
         var trajectory = Trajectory.Replay(events);
@@ -53,7 +53,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             var state = await LoadAsync(session, practice, id, ct) ?? throw new NotFoundException();
             var definition = catalog.ByHash(state.DefinitionHash)
                 ?? throw new InvalidOperationException($"definition {state.DefinitionHash[..12]} of {state.PathwayId} is not loaded");
-            var events = TrajectoryDecider.Fire(command, state, definition, clock.GetUtcNow());
+            var events = TrajectoryDecider.Fire(command, state, definition, clock.Now);
             var after = events.Aggregate(state, Trajectory.Evolve);
             session.Events.Append(id, after.Version, events.ToArray());
             session.Store(TrajectorySummary.Of(after));
@@ -70,6 +70,37 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             {
                 throw new PathwayRuleException(RejectionKind.VersionConflict,
                     "the trajectory changed while this step was decided: reload it and try again");
+            }
+        }
+    }
+}
+
+public static class TrajectoryServiceDeadlines
+{
+    /// <summary>
+    /// A deadline's alarm rang. Acts only while that deadline is still armed and due (per the clock), so an early,
+    /// late or repeated alarm has exactly one effect. Returns null when there was nothing to do.
+    /// </summary>
+    public static async Task<CommandResult?> FireDeadlineAsync(this TrajectoryService service, IDocumentStore store, PathwayCatalog catalog,
+        BusinessClock clock, string practice, Guid id, DeadlineDue due, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            var state = await service.LoadAsync(session, practice, id, ct);
+            if (state is null || catalog.ByHash(state.DefinitionHash) is not { } definition) return null;
+            var events = TrajectoryDecider.FireDeadline(due, state, definition, clock.Now);
+            if (events.Count == 0) return null;
+            var after = events.Aggregate(state, Trajectory.Evolve);
+            session.Events.Append(id, after.Version, events.ToArray());
+            session.Store(TrajectorySummary.Of(after));
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return new CommandResult(after, events);
+            }
+            catch (ConcurrencyException) when (attempt < 3)
+            {
             }
         }
     }

@@ -4,7 +4,9 @@ using System.Text.Json;
 using KbPathways.Domain.Trajectories;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
+using KbPathways.Host.Hosting;
 using Marten;
+using Wolverine;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
@@ -20,7 +22,8 @@ public static class FireTriggerEndpoint
 
     [WolverinePost("/api/trajectories/{id}/fire")]
     public static async Task<IResult> Post(Guid id, FireRequest request, HttpContext http, CurrentUser user,
-        TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+        TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, BusinessClock clock, DeadlineAlarms alarms,
+        IMessageBus bus, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Trigger))
             return Results.Problem(Problems.BadRequest("trigger is required.", new() { ["trigger"] = ["is required"] }));
@@ -29,6 +32,7 @@ public static class FireTriggerEndpoint
         if (key.Length == 0)
         {
             var result = await trajectories.FireAsync(user.Practice, id, command, ct: ct);
+            await alarms.ScheduleAsync(bus, user.Practice, id, result.Events);
             return Results.Ok(TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles));
         }
         if (key.Length > 200) return Results.Problem(Problems.BadRequest($"{IdempotencyHeader} is longer than 200 characters."));
@@ -39,11 +43,12 @@ public static class FireTriggerEndpoint
         try
         {
             string? body = null;
-            await trajectories.FireAsync(user.Practice, id, command, (session, after) =>
+            var result = await trajectories.FireAsync(user.Practice, id, command, (session, after) =>
             {
                 body = JsonSerializer.Serialize(TrajectoryView.Of(after, catalog.ByHash(after.DefinitionHash)!, user.Roles), JsonSerializerOptions.Web);
-                session.Insert(new IdempotencyRecord { Id = recordId, RequestHash = requestHash, StatusCode = 200, Body = body, CreatedAt = clock.GetUtcNow() });
+                session.Insert(new IdempotencyRecord { Id = recordId, RequestHash = requestHash, StatusCode = 200, Body = body, CreatedAt = clock.Now });
             }, ct);
+            await alarms.ScheduleAsync(bus, user.Practice, id, result.Events);
             return Results.Text(body!, "application/json", Encoding.UTF8, 200);
         }
         catch (Exception) when (!ct.IsCancellationRequested)

@@ -2,7 +2,9 @@ using System.Text.Json;
 using KbPathways.Domain.Trajectories;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
+using KbPathways.Host.Hosting;
 using Marten;
+using Wolverine;
 using Wolverine.Http;
 
 namespace KbPathways.Host.Api;
@@ -11,7 +13,7 @@ public static class StartTrajectoryEndpoint
 {
     [WolverinePost("/api/trajectories")]
     public static async Task<IResult> Post(StartTrajectoryRequest request, CurrentUser user, TrajectoryService trajectories,
-        PathwayCatalog catalog, CancellationToken ct)
+        PathwayCatalog catalog, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
     {
         var missing = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.PatientId)) missing["patientId"] = ["is required"];
@@ -19,6 +21,7 @@ public static class StartTrajectoryEndpoint
         if (missing.Count > 0) return Results.Problem(Problems.BadRequest("patientId and pathway are required.", missing));
         var result = await trajectories.StartAsync(user.Practice, user.Caller, request.PatientId!, request.Pathway!,
             request.Data ?? new Dictionary<string, JsonElement>(), ct: ct);
+        await alarms.ScheduleAsync(bus, user.Practice, result.Trajectory.Id, result.Events);
         var view = TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles);
         return Results.Created($"/api/trajectories/{view.Id}", view);
     }

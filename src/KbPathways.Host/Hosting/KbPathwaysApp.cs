@@ -11,6 +11,7 @@ using Microsoft.IdentityModel.Tokens;
 using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace KbPathways.Host.Hosting;
 
@@ -62,13 +63,17 @@ public static class KbPathwaysApp
         {
             o.ConnectionString = connection;
             o.Definitions = definitions;
-        }).ApplyAllDatabaseChangesOnStartup();
+        }).IntegrateWithWolverine().ApplyAllDatabaseChangesOnStartup();
+        builder.Services.AddSingleton<DeadlineAlarms>();
+        builder.Services.AddHostedService<DeadlineRecovery>();
         builder.Host.UseWolverine(opts =>
         {
             opts.ApplicationAssembly = typeof(KbPathwaysApp).Assembly;
             // The acting user is built from the validated token per request (one place), so endpoints take it
             // as a parameter; its factory registration is why code generation must locate it.
             opts.CodeGeneration.AlwaysUseServiceLocationFor<CurrentUser>();
+            // Alarms are persisted in PostgreSQL with the rest, so they survive a restart.
+            opts.Policies.UseDurableLocalQueues();
         });
         builder.Services.AddWolverineHttp();
         builder.Services.AddHttpContextAccessor();

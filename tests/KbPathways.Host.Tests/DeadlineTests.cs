@@ -1,0 +1,99 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using KbPathways.Host.Database;
+using KbPathways.Host.Hosting;
+using KbPathways.Host.Identity;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+
+namespace KbPathways.Host.Tests;
+
+/// <summary>A clock the test moves; the host reads business time only from <see cref="TimeProvider"/>.</summary>
+public sealed class MovableClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset now = start;
+    public override DateTimeOffset GetUtcNow() => now;
+    public void Advance(TimeSpan span) => now += span;
+}
+
+public class DeadlineTests : IAsyncLifetime
+{
+    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "kbpathways-deadlines-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly MovableClock clock = new(DateTimeOffset.UtcNow);
+    private EmbeddedPostgres postgres = null!;
+
+    public async Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dataDirectory + "-key", "key"));
+        postgres = await EmbeddedPostgres.StartAsync(dataDirectory);
+    }
+
+    public async Task DisposeAsync() => await postgres.StopAsync();
+
+    private async Task<(WebApplication App, HttpClient Client)> StartHost()
+    {
+        var app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Configuration["ConnectionStrings:Postgres"] = postgres.ConnectionString;
+            builder.Configuration["Pathways:Path"] = Path.Combine(HostFixture.RepoRoot, "pathways");
+            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            builder.Services.AddSingleton(new KbPathways.Projections.BusinessClock(clock));
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var client = new HttpClient { BaseAddress = new Uri(address) };
+        var token = KbClaims.CreateToken(app.Services.GetRequiredService<AuthOptions>(), "u1", "u1", ["huisarts"], "praktijk-t", TimeSpan.FromHours(1));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return (app, client);
+    }
+
+    private static async Task<List<JsonElement>> Fired(HttpClient client, string id, string trigger) =>
+        [.. (await (await client.GetAsync($"/api/trajectories/{id}/history")).Body()).EnumerateArray()
+            .Where(e => e.GetProperty("type").GetString() == "StepTaken" && e.GetProperty("trigger").GetString() == trigger)];
+
+    [Fact]
+    public async Task Given_an_armed_deadline_When_the_host_restarts_after_the_clock_passed_it_Then_it_fires_once()
+    {
+        var (first, client) = await StartHost();
+        var created = await (await client.PostAsJsonAsync("/api/trajectories", new { patientId = "p1", pathway = "solk" })).Body();
+        var id = created.GetProperty("id").GetString()!;
+        var due = created.GetProperty("deadlines")[0].GetProperty("dueAt").GetDateTimeOffset();
+        await first.StopAsync();
+        await first.DisposeAsync();
+
+        clock.Advance(TimeSpan.FromDays(29));
+        var (second, again) = await StartHost();
+        try
+        {
+            List<JsonElement> fired = [];
+            for (var i = 0; i < 100 && fired.Count == 0; i++)
+            {
+                await Task.Delay(200);
+                fired = await Fired(again, id, "werkhypotheseVerlopen");
+            }
+            fired.Count.ShouldBe(1);
+            fired[0].GetProperty("actor").GetProperty("role").GetString().ShouldBe("systeem");
+
+            // The same alarm delivered twice more, and an early one for a deadline that is not due: no further effect.
+            await using var scope = second.Services.CreateAsyncScope();
+            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+            await bus.InvokeAsync(new DeadlineAlarm(Guid.Parse(id), "praktijk-t", "werkhypotheseTermijn", "main", due));
+            await bus.InvokeAsync(new DeadlineAlarm(Guid.Parse(id), "praktijk-t", "werkhypotheseTermijn", "main", due));
+            (await Fired(again, id, "werkhypotheseVerlopen")).Count.ShouldBe(1);
+            var version = (await (await again.GetAsync($"/api/trajectories/{id}")).Body()).GetProperty("streamVersion").GetInt32();
+            await bus.InvokeAsync(new DeadlineAlarm(Guid.Parse(id), "praktijk-t", "werkhypotheseTermijn", "main", due.AddDays(60)));
+            (await (await again.GetAsync($"/api/trajectories/{id}")).Body()).GetProperty("streamVersion").GetInt32().ShouldBe(version);
+        }
+        finally
+        {
+            await second.StopAsync();
+            await second.DisposeAsync();
+        }
+    }
+}
