@@ -1,4 +1,4 @@
-using KbPathways.Host.Database;
+using KbPathways.Projections.Database;
 using Npgsql;
 
 namespace KbPathways.Host.Tests;

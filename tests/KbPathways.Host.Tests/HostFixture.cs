@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using KbPathways.Host.Database;
+using KbPathways.Projections.Database;
 using KbPathways.Host.Hosting;
 using KbPathways.Host.Identity;
 using Microsoft.AspNetCore.Builder;

@@ -1,7 +1,7 @@
 using JasperFx;
 using KbPathways.Domain.Pathways.Loading;
 using KbPathways.Host.Api;
-using KbPathways.Host.Database;
+using KbPathways.Projections.Database;
 using KbPathways.Host.Identity;
 using KbPathways.Host.Pathways;
 using KbPathways.Projections;

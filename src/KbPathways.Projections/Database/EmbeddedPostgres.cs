@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace KbPathways.Host.Database;
+namespace KbPathways.Projections.Database;
 
 /// <summary>
 /// A private PostgreSQL cluster run from the machine's installed binaries, for when no connection string is

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using KbPathways.Domain.Pathways;
+using KbPathways.Domain.Pathways.Loading;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Projections;
+using KbPathways.Projections.Database;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace KbPathways.Library.Tests;
+
+public class InProcessTests
+{
+    private const string Pathway = """
+        id: intake
+        version: 1
+        title: Intake
+        roles: { poh: POH }
+        fields: { notitie: { type: text } }
+        states:
+          Nieuw:
+            initial: true
+            waits: false
+            on: { gesprekGevoerd: { roles: [poh], to: Klaar, requires: [notitie] } }
+          Klaar: { final: true, outcome: klaar }
+        """;
+
+    [Fact]
+    public async Task Given_an_application_using_the_library_When_it_drives_a_trajectory_Then_the_events_are_in_the_store()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "kbpathways-lib-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var postgres = await EmbeddedPostgres.StartAsync(dir);
+        var definitions = PathwayLoader.Load("intake.yaml", Pathway).Definitions;
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddKbPathways(o =>
+        {
+            o.ConnectionString = postgres.ConnectionString;
+            o.Definitions = definitions;
+        }).ApplyAllDatabaseChangesOnStartup();
+        using var app = builder.Build();
+        await app.StartAsync();
+
+        var trajectories = app.Services.GetRequiredService<TrajectoryService>();
+        var poh = new Caller("poh-1", new HashSet<string> { "poh" });
+        var started = await trajectories.StartAsync("praktijk", poh, "patient-9", "intake", new Dictionary<string, JsonElement>());
+        var done = await trajectories.FireAsync("praktijk", started.Trajectory.Id,
+            new FireTrigger("gesprekGevoerd", poh, new Dictionary<string, JsonElement> { ["notitie"] = JsonSerializer.SerializeToElement("ok") }));
+
+        done.Trajectory.Completed.ShouldBeTrue();
+        await using var session = app.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var stream = await session.Events.FetchStreamAsync(started.Trajectory.Id);
+        stream.Select(e => e.Data.GetType().Name).ShouldBe(["TrajectoryStarted", "StepTaken", "TrajectoryCompleted"]);
+        (await trajectories.LoadAsync(session, "andere-praktijk", started.Trajectory.Id)).ShouldBeNull();
+        await app.StopAsync();
+    }
+}
