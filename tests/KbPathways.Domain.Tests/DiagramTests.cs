@@ -40,6 +40,6 @@ public class ReadmeDiagramTests
     {
         var readme = File.ReadAllText(Path.Combine(ShippedPathwayTests.Root, "README.md"));
         var regenerated = Pathways.Diagrams.DiagramSection.Update(readme, ShippedPathwayTests.LoadShipped().Definitions);
-        regenerated.ShouldBe(readme, "pathways/README.md is stale: run `dotnet run --project src/KbPathways.Host -- pathways docs pathways/`");
+        regenerated.ShouldBe(readme, "pathways/README.md is stale: run `dotnet run --no-launch-profile --project src/KbPathways.Host -- pathways docs pathways/`");
     }
 }
