@@ -37,20 +37,9 @@ public class DeadlineTests : IAsyncLifetime
 
     private async Task<(WebApplication App, HttpClient Client)> StartHost()
     {
-        var app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
-        {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Configuration["ConnectionStrings:Postgres"] = postgres.ConnectionString;
-            builder.Configuration["Pathways:Path"] = Path.Combine(HostFixture.RepoRoot, "pathways");
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-            builder.Services.AddSingleton(new KbPathways.Projections.BusinessClock(clock));
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var client = new HttpClient { BaseAddress = new Uri(address) };
-        var token = KbClaims.CreateToken(app.Services.GetRequiredService<AuthOptions>(), "u1", "u1", ["huisarts"], "praktijk-t", TimeSpan.FromHours(1));
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return (app, client);
+        var (app, address) = await TestHost.StartAsync(postgres.ConnectionString,
+            services: s => s.AddSingleton(new KbPathways.Projections.BusinessClock(clock)));
+        return (app, app.Client(address, "praktijk-t", "huisarts"));
     }
 
     private static async Task<List<JsonElement>> Fired(HttpClient client, string id, string trigger) =>

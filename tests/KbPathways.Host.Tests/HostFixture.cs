@@ -38,16 +38,7 @@ public sealed class HostFixture : IAsyncLifetime
     {
         Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dataDirectory + "-key", "key"));
         postgres = await EmbeddedPostgres.StartAsync(dataDirectory);
-        app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
-        {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Configuration["ConnectionStrings:Postgres"] = postgres.ConnectionString;
-            builder.Configuration["Pathways:Path"] = Path.Combine(RepoRoot, "pathways");
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
+        (app, BaseAddress) = await TestHost.StartAsync(postgres.ConnectionString);
     }
 
     public async Task DisposeAsync()
@@ -60,12 +51,7 @@ public sealed class HostFixture : IAsyncLifetime
     public string Token(string practice, params string[] roles) =>
         KbClaims.CreateToken(Services.GetRequiredService<AuthOptions>(), "user-" + roles.FirstOrDefault(), "Test", roles, practice, TimeSpan.FromHours(1));
 
-    public HttpClient Client(string practice, params string[] roles)
-    {
-        var client = new HttpClient { BaseAddress = BaseAddress };
-        if (roles.Length > 0) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(practice, roles));
-        return client;
-    }
+    public HttpClient Client(string practice, params string[] roles) => app!.Client(BaseAddress, practice, roles);
 
     public static string NewPractice() => "praktijk-" + Guid.NewGuid().ToString("N")[..10];
 }

@@ -23,7 +23,13 @@ public static class KbPathwaysApp
 {
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var demo = args.Contains("--demo");
+        var builder = WebApplication.CreateBuilder([.. args.Where(a => a != "--demo")]);
+        if (demo)
+        {
+            builder.Services.AddSingleton<DemoData>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DemoData>());
+        }
         customize?.Invoke(builder);
         var config = builder.Configuration;
 

@@ -1,0 +1,81 @@
+using KbPathways.Domain.Pathways;
+using KbPathways.Domain.Scenarios;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Host.Identity;
+using KbPathways.Host.Pathways;
+using KbPathways.Projections;
+using Marten;
+using Wolverine;
+
+namespace KbPathways.Host.Hosting;
+
+/// <summary>
+/// <c>--demo</c>: fills the practice <see cref="Practice"/> with demo patients (ids start with <c>DEMO-</c>) by
+/// walking the shipped scenario files through the real service, so every pathway has patients in several states.
+/// Runs once: a demo practice that already has trajectories is left alone.
+/// </summary>
+public sealed class DemoData(TrajectoryService trajectories, IDocumentStore store, DeadlineAlarms alarms, IServiceScopeFactory scopes,
+    IHostApplicationLifetime lifetime, IConfiguration config, AuthOptions auth, ILogger<DemoData> logger) : BackgroundService
+{
+    public const string Practice = "demo-praktijk";
+
+    private readonly TaskCompletionSource seeded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the demo practice is filled (or was already).</summary>
+    public Task Seeded => seeded.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Seed(stoppingToken);
+            seeded.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            seeded.TrySetException(e);
+            throw;
+        }
+    }
+
+    private async Task Seed(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            await started.Task.WaitAsync(stoppingToken);
+        await using (var session = store.QuerySession())
+            if (await session.Query<TrajectorySummary>().AnyAsync(t => t.Practice == Practice, stoppingToken)) return;
+
+        await using var scope = scopes.CreateAsyncScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        var path = config["Pathways:Path"] ?? "pathways";
+        var patients = 0;
+        foreach (var file in PathwayFiles.Scenarios(path))
+        {
+            var scenarios = ScenarioReader.Read(file, await File.ReadAllTextAsync(file, stoppingToken), new DiagnosticBag());
+            if (scenarios is null || scenarios.Practice is not null) continue;
+            foreach (var scenario in scenarios.Scenarios)
+            {
+                var patient = $"DEMO-{scenarios.Pathway}-{++patients:000}";
+                var start = await trajectories.StartAsync(Practice, As(scenario.StartRole), patient, scenarios.Pathway, scenario.StartData, ct: stoppingToken);
+                await alarms.ScheduleAsync(bus, Practice, start.Trajectory.Id, start.Events);
+                foreach (var step in scenario.Steps.Where(s => s.Fire is not null && s.Expect.Rejected is null))
+                {
+                    try
+                    {
+                        var result = await trajectories.FireAsync(Practice, start.Trajectory.Id, new FireTrigger(step.Fire!, As(step.Role!), step.Data), ct: stoppingToken);
+                        await alarms.ScheduleAsync(bus, Practice, start.Trajectory.Id, result.Events);
+                    }
+                    catch (PathwayRuleException)
+                    {
+                        break; // the scenario relied on time passing here; the demo patient stays where it is
+                    }
+                }
+            }
+        }
+        var token = KbClaims.CreateToken(auth, "demo-huisarts", "Demo huisarts", ["huisarts", "poh-ggz", "poh-o", "poh-kb", "poh"], Practice, TimeSpan.FromHours(8));
+        logger.LogInformation("Demo data: {Patients} demo patients in practice {Practice}. A token for it (8 hours): {Token}", patients, Practice, token);
+    }
+
+    private static Caller As(string role) => new($"demo-{role}", new HashSet<string> { role });
+}
