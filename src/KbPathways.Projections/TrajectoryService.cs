@@ -37,6 +37,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         session.Store(TrajectorySummary.Of(trajectory));
         inTransaction?.Invoke(session, trajectory);
         await session.SaveChangesAsync(ct);
+        EngineMetrics.Record(pathwayId, events);
         return new CommandResult(trajectory, events);
     }
 
@@ -53,7 +54,16 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             var state = await LoadAsync(session, practice, id, ct) ?? throw new NotFoundException();
             var definition = catalog.ByHash(state.DefinitionHash)
                 ?? throw new InvalidOperationException($"definition {state.DefinitionHash[..12]} of {state.PathwayId} is not loaded");
-            var events = TrajectoryDecider.Fire(command, state, definition, clock.Now);
+            IReadOnlyList<object> events;
+            try
+            {
+                events = TrajectoryDecider.Fire(command, state, definition, clock.Now);
+            }
+            catch (PathwayRuleException e)
+            {
+                EngineMetrics.Rejected(state.PathwayId, e.Kind);
+                throw;
+            }
             var after = events.Aggregate(state, Trajectory.Evolve);
             session.Events.Append(id, after.Version, events.ToArray());
             session.Store(TrajectorySummary.Of(after));
@@ -61,6 +71,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             try
             {
                 await session.SaveChangesAsync(ct);
+                EngineMetrics.Record(state.PathwayId, events);
                 return new CommandResult(after, events);
             }
             catch (ConcurrencyException) when (command.ExpectedVersion is null && attempt < RaceRetries)
@@ -97,6 +108,7 @@ public static class TrajectoryServiceDeadlines
             try
             {
                 await session.SaveChangesAsync(ct);
+                EngineMetrics.Record(state.PathwayId, events);
                 return new CommandResult(after, events);
             }
             catch (ConcurrencyException) when (attempt < 3)

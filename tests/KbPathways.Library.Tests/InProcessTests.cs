@@ -42,6 +42,15 @@ public class InProcessTests
         using var app = builder.Build();
         await app.StartAsync();
 
+        var measured = new List<(string Name, long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == EngineMetrics.MeterName) l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            lock (measured) measured.Add((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value)));
+        });
+        listener.Start();
+
         var trajectories = app.Services.GetRequiredService<TrajectoryService>();
         var poh = new Caller("poh-1", new HashSet<string> { "poh" });
         var started = await trajectories.StartAsync("praktijk", poh, "patient-9", "intake", new Dictionary<string, JsonElement>());
@@ -49,6 +58,15 @@ public class InProcessTests
             new FireTrigger("gesprekGevoerd", poh, new Dictionary<string, JsonElement> { ["notitie"] = JsonSerializer.SerializeToElement("ok") }));
 
         done.Trajectory.Completed.ShouldBeTrue();
+        await Should.ThrowAsync<PathwayRuleException>(() => trajectories.FireAsync("praktijk", started.Trajectory.Id,
+            new FireTrigger("gesprekGevoerd", poh, new Dictionary<string, JsonElement>())));
+        lock (measured)
+        {
+            measured.Select(m => m.Name).ShouldBe(["kbpathways.trajectories.started", "kbpathways.steps", "kbpathways.rejections"]);
+            measured[1].Tags["trigger"].ShouldBe("gesprekGevoerd");
+            measured[2].Tags["kind"].ShouldBe("NotPermitted");
+            measured.SelectMany(m => m.Tags.Values).ShouldNotContain(v => Equals(v, "patient-9") || Equals(v, "praktijk") || Equals(v, "poh-1"));
+        }
         await using var session = app.Services.GetRequiredService<IDocumentStore>().QuerySession();
         var stream = await session.Events.FetchStreamAsync(started.Trajectory.Id);
         stream.Select(e => e.Data.GetType().Name).ShouldBe(["TrajectoryStarted", "StepTaken", "TrajectoryCompleted"]);

@@ -8,6 +8,10 @@ using KbPathways.Projections;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.Http;
@@ -87,6 +91,7 @@ public static class KbPathwaysApp
             ?? throw new UnauthorizedAccessException());
         AddIdentity(builder.Services, auth);
         builder.Services.AddOpenApi();
+        AddTelemetry(builder);
         if (embedded is not null) builder.Services.AddSingleton(embedded);
 
         var app = builder.Build();
@@ -99,6 +104,28 @@ public static class KbPathwaysApp
         app.MapGet("/health", Health).AllowAnonymous();
         app.MapWolverineEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// Traces and metrics for HTTP, PostgreSQL, Wolverine, Marten and the engine; exported over OTLP when
+    /// OTEL_EXPORTER_OTLP_ENDPOINT is set. Query strings are not recorded (they can hold a patient id).
+    /// </summary>
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var export = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("kbpathways"))
+            .WithTracing(t =>
+            {
+                t.AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null))
+                    .AddNpgsql().AddSource("Wolverine", "Marten");
+                if (export) t.AddOtlpExporter();
+            })
+            .WithMetrics(m =>
+            {
+                m.AddAspNetCoreInstrumentation().AddMeter(EngineMetrics.MeterName, "Wolverine", "Marten");
+                if (export) m.AddOtlpExporter();
+            });
     }
 
     private static void AddIdentity(IServiceCollection services, AuthOptions auth)
