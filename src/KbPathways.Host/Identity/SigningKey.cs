@@ -16,9 +16,12 @@ public sealed class AuthOptions
     public string? SigningKey { get; set; }
     public string Audience { get; set; } = "kbpathways";
 
+    private byte[]? key;
+
     public bool IsDevelopmentKey => string.IsNullOrEmpty(SigningKey);
 
-    public SymmetricSecurityKey Key() => new(IsDevelopmentKey ? DevelopmentKey() : Convert.FromBase64String(SigningKey!));
+    /// <summary>Resolved once: the host validates and its tokens are signed with one key for its whole life.</summary>
+    public SymmetricSecurityKey Key() => new(key ??= IsDevelopmentKey ? DevelopmentKey() : Convert.FromBase64String(SigningKey!));
 
     public static string DevelopmentKeyFile => Path.Combine(
         Environment.UserName == "root" ? "/var/lib/kbpathways" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "kbpathways"),
