@@ -26,6 +26,11 @@ public class ValidatorRuleTests
         { "dimension: sociaal", "hoog: { atLeast: $drempel }", "hoog: { dimension: sociaal, atLeast: $drempel }", "unknown-dimension" },
         { "terug:", "Actief: { waits: false, on: { terug:", "Actief: { waits: false, on: { stoppen: { roles: [poh], to: Rust }, terug:", "duplicate-id" },
         { "herinneren:", "herinneren: { roles: [] }", "herinneren: { roles: [], restartsDeadlines: [bestaatNiet] }", "unknown-deadline" },
+        { "score: { type: integer, min: 5, max: 1", "score: { type: integer, min: 0, max: 10 }", "score: { type: integer, min: 5, max: 1 }", "out-of-range" },
+        { "Ge stopt", "Gestopt: { final: true, outcome: gestopt }", "\"Ge stopt\": { final: true, outcome: gestopt }", "invalid-name" },
+        { "field: ernst, eq: zwaar, gt", "field: ernst, eq: zwaar", "field: ernst, eq: zwaar, gt: 1", "guard-shape" },
+        { "Klaar: { final: true, outcome: klaar, deadlines", "Klaar: { final: true, outcome: klaar }", "Klaar: { final: true, outcome: klaar, deadlines: { x: { after: P1W, fires: herinneren } } }", "final-with-deadline" },
+        { "misschien", "points: { ja: 1, soms: 1 }", "points: { ja: 1, soms: 1, misschien: 1 }", "unknown-value" },
         { "Klaar: { final: true", "Klaar: { final: true, outcome: klaar }", "Klaar: { final: true, outcome: klaar, on: { x: { roles: [poh], to: Start } } }", "final-with-exit" },
     };
 
@@ -132,5 +137,24 @@ public class ValidatorRuleTests
     {
         var text = Fixtures.Pathway.Replace("notitie: { type: text }", "notitie: { type: text, label: Notitie, vrij }");
         PathwayLoader.Load("comma.yaml", text).Errors.Single().Message.ShouldContain("put text with commas in quotes");
+    }
+
+    [Fact]
+    public void Given_no_final_state_When_loaded_Then_no_final_state()
+    {
+        var text = Fixtures.Pathway.Replace("Klaar: { final: true, outcome: klaar }", "Klaar: { waits: false, on: { terug: { roles: [poh], to: Start } } }")
+            .Replace("Gestopt: { final: true, outcome: gestopt }", "Gestopt: { waits: false, on: { hervat: { roles: [poh], to: Start } } }");
+        PathwayLoader.Load("nofinal.yaml", text).Errors.ShouldContain(e => e.Rule == "no-final-state");
+    }
+
+    [Theory]
+    [InlineData("herinneren: { roles: [] }", "herinneren: { roles: [] }\n              wachten: { roles: [] }", "never-fired")]
+    [InlineData("                  - state: Licht", "                  - state: Licht\n                  - state: Klaar", "unreachable-target")]
+    public void Given_a_questionable_construct_When_loaded_Then_a_warning(string find, string replace, string rule)
+    {
+        var text = Fixtures.Pathway.Replace(find.Replace("                  - ", "          - "), replace.Replace("                  - ", "          - ").Replace("\n              ", "\n      "));
+        var result = PathwayLoader.Load("warn.yaml", text);
+        result.HasErrors.ShouldBeFalse(string.Join(" | ", result.Diagnostics));
+        result.Diagnostics.ShouldContain(d => d.Rule == rule && d.Severity == Severity.Warning);
     }
 }
