@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Patients;
 using KbPathways.Domain.Trajectories;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,6 +13,7 @@ public sealed class KbPathwaysOptions
     public string ConnectionString { get; set; } = "";
     public IReadOnlyList<PathwayDefinition> Definitions { get; set; } = [];
     public string SchemaName { get; set; } = "kbpathways";
+    public PatientOptions Patients { get; set; } = new();
 }
 
 public static class ServiceCollectionExtensions
@@ -30,12 +32,15 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(BusinessClock.System);
         services.AddSingleton(new PathwayCatalog(options.Definitions));
         services.AddSingleton<TrajectoryService>();
+        services.AddSingleton(options.Patients);
+        services.AddSingleton<PatientService>();
         return services.AddMarten(marten =>
         {
             marten.Connection(options.ConnectionString);
             marten.DatabaseSchemaName = options.SchemaName;
             marten.Events.StreamIdentity = StreamIdentity.AsGuid;
-            marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted)]);
+            marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted),
+                typeof(KbMarkPlaced), typeof(KbMarkRemoved), typeof(ObservationRecorded)]);
             marten.Schema.For<TrajectorySummary>()
                 .Index(x => x.Practice)
                 .Duplicate(x => x.PatientId)

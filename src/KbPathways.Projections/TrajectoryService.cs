@@ -67,6 +67,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             var after = events.Aggregate(state, Trajectory.Evolve);
             session.Events.Append(id, after.Version, events.ToArray());
             session.Store(TrajectorySummary.Of(after));
+            PatientService.RecordObservations(session, state, definition, events);
             inTransaction?.Invoke(session, after);
             try
             {

@@ -73,6 +73,7 @@ public static class KbPathwaysApp
         {
             o.ConnectionString = connection;
             o.Definitions = definitions;
+            o.Patients = builder.Configuration.GetSection("Patients").Get<PatientOptions>() ?? new PatientOptions();
         }).IntegrateWithWolverine().ApplyAllDatabaseChangesOnStartup();
         builder.Services.AddSingleton<DeadlineAlarms>();
         builder.Services.AddHostedService<DeadlineRecovery>();

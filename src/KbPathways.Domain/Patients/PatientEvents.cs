@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using KbPathways.Domain.Pathways.Engine;
+using KbPathways.Domain.Trajectories;
+
+namespace KbPathways.Domain.Patients;
+
+/// <summary>The patient is marked as a KB patient (the "KB-ruiter"), with a practice-configurable code.</summary>
+public sealed record KbMarkPlaced(Guid StreamId, string PatientId, string Practice, string Code, string Reason, Actor Actor, DateTimeOffset At);
+
+public sealed record KbMarkRemoved(Guid StreamId, string PatientId, string Practice, string Reason, Actor Actor, DateTimeOffset At);
+
+/// <summary>An instrument (CVG, GFI, 4D sheet …) recorded in a pathway step, kept on the patient too.</summary>
+public sealed record ObservationRecorded(
+    Guid StreamId, string PatientId, string Practice, string Instrument, JsonElement Answers, InstrumentScore? Score,
+    Guid TrajectoryId, string PathwayId, Actor Actor, DateTimeOffset At);
+
+public sealed record Observation(string Instrument, decimal? Total, Guid TrajectoryId, string PathwayId, DateTimeOffset At);
+
+/// <summary>One patient in one practice: the KB mark and the latest observation per instrument, from events only.</summary>
+public sealed record PatientRecord(
+    Guid StreamId, string PatientId, string Practice, bool KbMarked, string? KbCode, DateTimeOffset? MarkedAt,
+    IReadOnlyDictionary<string, Observation> Latest, IReadOnlyDictionary<string, Observation> First, int Version)
+{
+    /// <summary>A practice-scoped, deterministic stream id: the same patient id in two practices is two patients.</summary>
+    public static Guid StreamIdFor(string practice, string patientId)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"patient\n{practice}\n{patientId}"));
+        return new Guid(hash.AsSpan(0, 16));
+    }
+
+    public static PatientRecord Empty(string practice, string patientId) =>
+        new(StreamIdFor(practice, patientId), patientId, practice, false, null, null,
+            new Dictionary<string, Observation>(), new Dictionary<string, Observation>(), 0);
+
+    public static PatientRecord Evolve(PatientRecord state, object @event) => (@event switch
+    {
+        KbMarkPlaced e => state with { KbMarked = true, KbCode = e.Code, MarkedAt = e.At },
+        KbMarkRemoved => state with { KbMarked = false, KbCode = null, MarkedAt = null },
+        ObservationRecorded e => Observe(state, new Observation(e.Instrument, e.Score?.Total, e.TrajectoryId, e.PathwayId, e.At)),
+        _ => state,
+    }) with { Version = state.Version + 1 };
+
+    private static PatientRecord Observe(PatientRecord state, Observation o) => state with
+    {
+        Latest = new Dictionary<string, Observation>(state.Latest) { [o.Instrument] = o },
+        First = state.First.ContainsKey(o.Instrument) ? state.First : new Dictionary<string, Observation>(state.First) { [o.Instrument] = o },
+    };
+}
+
+public static class PatientDecider
+{
+    public static IReadOnlyList<object> PlaceMark(PatientRecord state, Caller caller, IReadOnlySet<string> allowedRoles, string code, string? reason, DateTimeOffset now)
+    {
+        var role = Authorise(caller, allowedRoles, "place the KB mark");
+        if (string.IsNullOrWhiteSpace(reason)) throw Missing("reason");
+        if (state.KbMarked) return []; // already marked: nothing to record
+        return [new KbMarkPlaced(state.StreamId, state.PatientId, state.Practice, code, reason, new Actor(caller.UserId, role), now)];
+    }
+
+    public static IReadOnlyList<object> RemoveMark(PatientRecord state, Caller caller, IReadOnlySet<string> allowedRoles, string? reason, DateTimeOffset now)
+    {
+        var role = Authorise(caller, allowedRoles, "remove the KB mark");
+        if (string.IsNullOrWhiteSpace(reason)) throw Missing("reason");
+        if (!state.KbMarked) throw new PathwayRuleException(RejectionKind.NotPermitted, "the patient has no KB mark");
+        return [new KbMarkRemoved(state.StreamId, state.PatientId, state.Practice, reason, new Actor(caller.UserId, role), now)];
+    }
+
+    private static string Authorise(Caller caller, IReadOnlySet<string> allowed, string what) =>
+        allowed.FirstOrDefault(caller.Roles.Contains)
+        ?? throw new PathwayRuleException(RejectionKind.Forbidden, $"your role may not {what}; allowed: {string.Join(", ", allowed)}");
+
+    private static PathwayRuleException Missing(string field) =>
+        new(RejectionKind.InvalidData, $"{field} is required", [new FieldError(field, "is required")]);
+}

@@ -1,0 +1,66 @@
+using KbPathways.Domain.Patients;
+using KbPathways.Host.Identity;
+using KbPathways.Projections;
+using Marten;
+using Wolverine.Http;
+
+namespace KbPathways.Host.Api;
+
+public sealed record KbMarkRequest(string? Code, string? Reason);
+
+public sealed record ObservationView(string Instrument, decimal? FirstTotal, DateTimeOffset FirstAt, decimal? LatestTotal, DateTimeOffset LatestAt);
+
+public sealed record PatientTrajectoryView(Guid Id, string Pathway, string State, bool Completed, bool InZorg);
+
+/// <summary><c>status</c> [A]: "in zorg" with at least one active trajectory in an in-zorg state; "in beeld" when KB-marked otherwise.</summary>
+public sealed record PatientView(
+    string PatientId, bool KbMarked, string? KbCode, DateTimeOffset? MarkedAt, string Status,
+    IReadOnlyList<PatientTrajectoryView> Trajectories, IReadOnlyList<ObservationView> Observations);
+
+public static class PatientViews
+{
+    public static async Task<PatientView?> Load(IDocumentStore store, PatientService patients, PathwayCatalog catalog, string practice,
+        string patientId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var record = await patients.LoadAsync(session, practice, patientId, ct);
+        var summaries = await session.Query<TrajectorySummary>().Where(t => t.Practice == practice && t.PatientId == patientId).ToListAsync(ct);
+        if (record.Version == 0 && summaries.Count == 0) return null;
+        var trajectories = summaries.OrderBy(t => t.StartedAt).Select(t => new PatientTrajectoryView(t.Id, t.PathwayId, t.State, t.Completed,
+            !t.Completed && catalog.ByHash(t.DefinitionHash)?.FindState(t.State)?.InZorg == true)).ToList();
+        var status = trajectories.Any(t => t.InZorg) ? "in zorg" : record.KbMarked ? "in beeld" : "niet gemarkeerd";
+        return new PatientView(patientId, record.KbMarked, record.KbCode, record.MarkedAt, status, trajectories,
+            [.. record.Latest.Values.OrderBy(o => o.Instrument).Select(o => new ObservationView(o.Instrument,
+                record.First[o.Instrument].Total, record.First[o.Instrument].At, o.Total, o.At))]);
+    }
+}
+
+public static class GetPatientEndpoint
+{
+    [WolverineGet("/api/patients/{patientId}")]
+    public static async Task<PatientView> Get(string patientId, CurrentUser user, IDocumentStore store, PatientService patients,
+        PathwayCatalog catalog, CancellationToken ct) =>
+        await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
+}
+
+public static class PlaceKbMarkEndpoint
+{
+    [WolverinePost("/api/patients/{patientId}/kb-mark")]
+    public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
+        PatientService patients, PathwayCatalog catalog, CancellationToken ct)
+    {
+        await patients.PlaceMarkAsync(user.Practice, patientId, user.Caller, request.Code, request.Reason, ct);
+        return (await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct))!;
+    }
+}
+
+public static class RemoveKbMarkEndpoint
+{
+    [WolverinePost("/api/patients/{patientId}/kb-mark/remove")]
+    public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
+        PatientService patients, PathwayCatalog catalog, CancellationToken ct)
+    {
+        await patients.RemoveMarkAsync(user.Practice, patientId, user.Caller, request.Reason, ct);
+        return await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
+    }
+}
