@@ -1,5 +1,6 @@
 using JasperFx;
 using KbPathways.Domain.Pathways.Loading;
+using KbPathways.Host.AccessLog;
 using KbPathways.Host.Api;
 using KbPathways.Projections.Database;
 using KbPathways.Host.Identity;
@@ -92,13 +93,18 @@ public static class KbPathwaysApp
             ?? throw new UnauthorizedAccessException());
         AddIdentity(builder.Services, auth);
         builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(new AccessLogStore(connection));
+        builder.Services.AddSingleton(builder.Configuration.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions());
         AddTelemetry(builder);
         if (embedded is not null) builder.Services.AddSingleton(embedded);
 
         var app = builder.Build();
         if (embedded is not null) app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
+        app.Services.GetRequiredService<AccessLogStore>().EnsureAsync().GetAwaiter().GetResult();
         app.Use(Problems.Middleware);
         app.UseAuthentication();
+        app.UseMiddleware<AccessLogMiddleware>();
+        app.Use(Problems.Middleware); // again inside the access log, so it records the problem a request ended in
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-docs").AllowAnonymous();

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using KbPathways.Host.Api;
+using KbPathways.Host.Identity;
+using KbPathways.Projections;
+using Marten;
+
+namespace KbPathways.Host.AccessLog;
+
+/// <summary>
+/// NEN 7513: every request to a patient-data route — read, write, search, access-log view, and every denied attempt
+/// — leaves exactly one record. The response is held back until its record is stored; if the record cannot be
+/// stored, the caller gets 503 and no patient data.
+/// </summary>
+public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log, ILogger<AccessLogMiddleware> logger)
+{
+    public static bool IsPatientData(PathString path) =>
+        path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log");
+
+    public async Task InvokeAsync(HttpContext context, IDocumentStore store)
+    {
+        if (!IsPatientData(context.Request.Path))
+        {
+            await next(context);
+            return;
+        }
+        var at = DateTimeOffset.UtcNow; // NEN 7513: the start of the event, in real time
+        var body = context.Response.Body;
+        await using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            context.Response.Body = body;
+        }
+        try
+        {
+            await log.AppendAsync(await Describe(context, store, at, buffer));
+        }
+        catch (Exception e)
+        {
+            logger.LogError("Access log write failed ({ExceptionType}); the response was withheld", e.GetType().Name);
+            context.Response.Clear();
+            await Problems.Write(context, new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = 503, Title = "Temporarily unavailable", Type = "https://kbpathways.example/problems/unavailable",
+                Detail = "The access could not be logged, so no patient data was returned. Try again shortly.",
+            });
+            return;
+        }
+        buffer.Position = 0;
+        await buffer.CopyToAsync(body, context.RequestAborted);
+    }
+
+    private static async Task<AccessLogEntry> Describe(HttpContext context, IDocumentStore store, DateTimeOffset at, MemoryStream buffer)
+    {
+        var request = context.Request;
+        var segments = request.Path.Value!.Trim('/').Split('/');
+        var user = CurrentUser.From(context.User);
+        var status = context.Response.StatusCode;
+        var (action, type) = Classify(request.Method, segments);
+        string? objectId = segments.Length > 2 ? segments[2] : request.QueryString.HasValue ? request.QueryString.Value : null;
+        var patient = segments[1] == "patients" && segments.Length > 2 ? segments[2]
+            : request.Query["patientId"].FirstOrDefault() is { Length: > 0 } searched ? searched
+            : status < 300 ? PatientIn(buffer) : null;
+        if (patient is null && status < 300 && segments[1] == "trajectories" && Guid.TryParse(objectId, out var id) && user is not null)
+        {
+            await using var session = store.QuerySession();
+            var summary = await session.LoadAsync<TrajectorySummary>(id);
+            patient = summary?.Practice == user.Practice ? summary.PatientId : null;
+        }
+        return new AccessLogEntry(0, at, action, type, patient, objectId, user?.UserId ?? context.User.FindFirst(KbClaims.Subject)?.Value,
+            context.User.FindFirst("on_behalf_of")?.Value ?? user?.UserId, user?.Practice,
+            $"{context.Connection.RemoteIpAddress} {request.Method} {request.Path}", status is >= 200 and < 300,
+            null, null, false, status, "");
+    }
+
+    private static (string Action, string Type) Classify(string method, string[] s) => (method, s.Length, s[1]) switch
+    {
+        ("GET", 2, "trajectories") => ("R", "trajectory.search"),
+        ("GET", 3, "trajectories") => ("R", "trajectory.read"),
+        ("GET", 4, "trajectories") => ("R", $"trajectory.{s[3]}"),
+        ("POST", 2, "trajectories") => ("C", "trajectory.start"),
+        ("POST", _, "trajectories") => ("U", "trajectory.fire"),
+        ("GET", _, "patients") => ("R", "patient.read"),
+        ("POST", 5, "patients") => ("U", "patient.kb-mark.remove"),
+        ("POST", _, "patients") => ("U", "patient.kb-mark"),
+        ("GET", _, "access-log") => ("R", "access-log.read"),
+        _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),
+    };
+
+    /// <summary>The patient a successful response is about: <c>patientId</c> at the top, or every one in <c>items</c>.</summary>
+    private static string? PatientIn(MemoryStream buffer)
+    {
+        try
+        {
+            var json = JsonDocument.Parse(buffer.ToArray()).RootElement;
+            if (json.ValueKind != JsonValueKind.Object) return null;
+            if (json.TryGetProperty("patientId", out var one)) return one.GetString();
+            if (json.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array)
+            {
+                var all = items.EnumerateArray().Select(i => i.TryGetProperty("patientId", out var p) ? p.GetString() : null).OfType<string>().Distinct().ToList();
+                return all.Count == 0 ? null : string.Join(",", all);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using KbPathways.Host.AccessLog;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace KbPathways.Host.Tests;
+
+[Collection(HostCollection.Name)]
+public class AccessLogTests(HostFixture host)
+{
+    private readonly string practice = HostFixture.NewPractice();
+
+    private async Task<JsonElement[]> Log(string? query = null)
+    {
+        var manager = host.Client(practice, "praktijkmanager");
+        var response = await manager.GetAsync("/api/access-log" + query);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return [.. (await response.Body()).EnumerateArray()];
+    }
+
+    [Fact]
+    public async Task Given_each_patient_data_route_When_called_Then_exactly_one_record_with_the_right_fields()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var id = await huisarts.Start("solk", "p-log");
+        // A read of the log is recorded once its answer is complete, so it shows up in the next read.
+        var before = (await Log()).Length;
+
+        var calls = new (Func<Task<HttpResponseMessage>> Call, string Action, string Type, string? Patient, bool Authorised)[]
+        {
+            (() => huisarts.GetAsync($"/api/trajectories/{id}"), "R", "trajectory.read", "p-log", true),
+            (() => huisarts.GetAsync($"/api/trajectories/{id}/history"), "R", "trajectory.history", "p-log", true),
+            (() => huisarts.GetAsync("/api/trajectories?patientId=p-log"), "R", "trajectory.search", "p-log", true),
+            (() => huisarts.Fire(id, new { trigger = "verwezenNaarTweedeLijn", data = new { verwijsvraag = "x" } }), "U", "trajectory.fire", "p-log", true),
+            (() => huisarts.PostAsJsonAsync("/api/patients/p-log/kb-mark", new { reason = "x" }), "U", "patient.kb-mark", "p-log", true),
+            (() => huisarts.GetAsync("/api/patients/p-log"), "R", "patient.read", "p-log", true),
+            (() => host.Client(practice, "poh-ggz").Fire(id, new { trigger = "terugkoppelingOntvangen", data = new { terugkoppeling = "x" } }), "U", "trajectory.fire", null, false),
+            (() => huisarts.GetAsync($"/api/trajectories/{Guid.NewGuid()}"), "R", "trajectory.read", null, false),
+            (() => host.Client(practice, "huisarts").GetAsync("/api/access-log"), "R", "access-log.read", null, false),
+        };
+        var expectedCount = before;
+        foreach (var (call, action, type, patient, authorised) in calls)
+        {
+            await call();
+            var log = await Log();
+            log.Length.ShouldBe(expectedCount + 2, type); // the previous read of the log, and this call
+            var entry = log[^1];
+            entry.GetProperty("action").GetString().ShouldBe(action, type);
+            entry.GetProperty("eventType").GetString().ShouldBe(type);
+            entry.GetProperty("authorised").GetBoolean().ShouldBe(authorised, type);
+            if (patient is not null) entry.GetProperty("patient").GetString().ShouldBe(patient, type);
+            entry.GetProperty("practice").GetString().ShouldBe(practice);
+            entry.GetProperty("user").GetString().ShouldStartWith("user-");
+            entry.GetProperty("accessPoint").GetString()!.ShouldContain("/api/");
+            entry.GetProperty("at").GetDateTimeOffset().Millisecond.ShouldBe(0);
+            log[^2].GetProperty("eventType").GetString().ShouldBe("access-log.read");
+            expectedCount += 2;
+        }
+        (await Log("?patientId=p-log")).ShouldAllBe(e => e.GetProperty("patient").GetString() == "p-log");
+    }
+
+    [Fact]
+    public async Task Given_a_request_without_token_When_denied_Then_it_is_logged_without_a_user()
+    {
+        var store = host.Services.GetRequiredService<AccessLogStore>();
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync();
+        async Task<long> Count() => (long)(await new NpgsqlCommand("SELECT count(*) FROM kbpathways.access_log WHERE user_id IS NULL", connection).ExecuteScalarAsync())!;
+        var before = await Count();
+
+        (await host.Client(practice).GetAsync("/api/trajectories")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        (await Count()).ShouldBe(before + 1);
+        (await store.VerifyAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Given_a_stored_record_When_altered_Then_verification_names_it()
+    {
+        var store = host.Services.GetRequiredService<AccessLogStore>();
+        var scratch = new AccessLogStore(host.ConnectionString.Replace("Database=kbpathways", "Database=postgres"));
+        await using (var admin = new NpgsqlConnection(host.ConnectionString.Replace("Database=kbpathways", "Database=postgres")))
+        {
+            await admin.OpenAsync();
+            await new NpgsqlCommand("DROP TABLE IF EXISTS kbpathways.access_log", admin).ExecuteNonQueryAsync();
+        }
+        await scratch.EnsureAsync();
+        for (var i = 0; i < 5; i++)
+            await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", $"p{i}", null, "u", "u", practice, "test", true, null, null, false, 200, ""));
+        (await scratch.VerifyAsync()).ShouldBeNull();
+
+        await using var connection = new NpgsqlConnection(host.ConnectionString.Replace("Database=kbpathways", "Database=postgres"));
+        await connection.OpenAsync();
+        await new NpgsqlCommand("UPDATE kbpathways.access_log SET patient = 'someone-else' WHERE seq = 3", connection).ExecuteNonQueryAsync();
+        (await scratch.VerifyAsync()).ShouldBe(3);
+        await new NpgsqlCommand("UPDATE kbpathways.access_log SET patient = 'p2' WHERE seq = 3; DELETE FROM kbpathways.access_log WHERE seq = 4", connection).ExecuteNonQueryAsync();
+        (await scratch.VerifyAsync()).ShouldBe(4);
+        (await store.VerifyAsync()).ShouldBeNull(); // the host's own log is untouched
+    }
+}
