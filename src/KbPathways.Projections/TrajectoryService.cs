@@ -18,9 +18,11 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
 {
     private const int RaceRetries = 3;
 
-    public async Task<Trajectory?> LoadAsync(IQuerySession session, string practice, Guid id, CancellationToken ct = default)
+    /// <summary>The trajectory now, or as it was at stream <paramref name="version"/> or at time <paramref name="asOf"/>.</summary>
+    public async Task<Trajectory?> LoadAsync(IQuerySession session, string practice, Guid id, CancellationToken ct = default,
+        long version = 0, DateTimeOffset? asOf = null)
     {
-        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        var events = await session.Events.FetchStreamAsync(id, version, asOf, token: ct);
         if (events.Count == 0 || events[0].Data is not TrajectoryStarted started || started.Practice != practice) return null;
         return Trajectory.Replay(events.Select(e => e.Data));
     }

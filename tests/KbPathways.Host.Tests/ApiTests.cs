@@ -188,4 +188,23 @@ public class ApiTests(HostFixture host)
         (await (await client.GetAsync("/api/trajectories?patientId=a")).Body()).GetProperty("total").GetInt32().ShouldBe(2);
         (await (await client.GetAsync("/api/trajectories?pathway=solk&state=Gesignaleerd")).Body()).GetProperty("total").GetInt32().ShouldBe(2);
     }
+
+    [Fact]
+    public async Task Given_a_trajectory_that_moved_on_When_read_as_of_an_earlier_time_or_version_Then_the_earlier_state()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var id = await huisarts.Start();
+        await Task.Delay(50);
+        var between = DateTimeOffset.UtcNow;
+        await Task.Delay(50);
+        (await huisarts.Fire(id, new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = "x" } })).EnsureSuccessStatusCode();
+
+        (await (await huisarts.GetAsync($"/api/trajectories/{id}")).Body()).GetProperty("state").GetString().ShouldBe("Werkhypothese");
+        var then = await (await huisarts.GetAsync($"/api/trajectories/{id}?asOf={Uri.EscapeDataString(between.ToString("O"))}")).Body();
+        then.GetProperty("state").GetString().ShouldBe("Gesignaleerd");
+        then.GetProperty("streamVersion").GetInt32().ShouldBe(2);
+        (await (await huisarts.GetAsync($"/api/trajectories/{id}?version=1")).Body()).GetProperty("deadlines").GetArrayLength().ShouldBe(0);
+        (await huisarts.GetAsync($"/api/trajectories/{id}?version=0")).StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        (await host.Client(HostFixture.NewPractice(), "huisarts").GetAsync($"/api/trajectories/{id}?version=1")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
 }

@@ -29,12 +29,14 @@ public static class StartTrajectoryEndpoint
 
 public static class GetTrajectoryEndpoint
 {
+    /// <summary><c>?asOf=</c> (ISO 8601 time) or <c>?version=</c> return the trajectory as it was then.</summary>
     [WolverineGet("/api/trajectories/{id}")]
     public static async Task<TrajectoryView> Get(Guid id, CurrentUser user, IDocumentStore store, TrajectoryService trajectories,
-        PathwayCatalog catalog, CancellationToken ct)
+        PathwayCatalog catalog, DateTimeOffset? asOf, int? version, CancellationToken ct)
     {
+        if (version < 1) throw new PathwayRuleException(RejectionKind.InvalidData, "version starts at 1", [new("version", "must be 1 or higher")]);
         await using var session = store.QuerySession();
-        var trajectory = await trajectories.LoadAsync(session, user.Practice, id, ct) ?? throw new NotFoundException();
+        var trajectory = await trajectories.LoadAsync(session, user.Practice, id, ct, version ?? 0, asOf) ?? throw new NotFoundException();
         return TrajectoryView.Of(trajectory, catalog.ByHash(trajectory.DefinitionHash)!, user.Roles);
     }
 }
