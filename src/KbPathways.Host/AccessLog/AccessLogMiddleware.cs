@@ -14,7 +14,8 @@ namespace KbPathways.Host.AccessLog;
 public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log, ILogger<AccessLogMiddleware> logger)
 {
     public static bool IsPatientData(PathString path) =>
-        path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log");
+        path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
+        || path.StartsWithSegments("/api/whatif");
 
     public async Task InvokeAsync(HttpContext context, IDocumentStore store)
     {
@@ -88,6 +89,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         ("POST", 5, "patients") => ("U", "patient.kb-mark.remove"),
         ("POST", _, "patients") => ("U", "patient.kb-mark"),
         ("GET", _, "access-log") => ("R", "access-log.read"),
+        (_, _, "whatif") => ("R", "whatif.run"), // a replay reads every selected patient's history (kwaliteitscyclus)
         _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),
     };
 

@@ -94,6 +94,7 @@ public static class KbPathwaysApp
         AddIdentity(builder.Services, auth);
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(new AccessLogStore(connection));
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Quality").Get<QualityOptions>() ?? new QualityOptions());
         builder.Services.AddSingleton(builder.Configuration.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions());
         AddTelemetry(builder);
         if (embedded is not null) builder.Services.AddSingleton(embedded);

@@ -1,0 +1,67 @@
+using KbPathways.Domain.Pathways;
+using KbPathways.Domain.Pathways.Loading;
+using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Replay;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Host.Identity;
+using KbPathways.Projections;
+using Marten;
+using Wolverine.Http;
+
+namespace KbPathways.Host.Api;
+
+public sealed class QualityOptions
+{
+    /// <summary>[A] who may run practice-wide reports such as what-if replays.</summary>
+    public string[] Roles { get; set; } = ["praktijkmanager", "huisarts"];
+}
+
+/// <param name="Candidate">The candidate pathway as YAML: a whole pathway, or an overlay with <c>extends</c>.</param>
+public sealed record WhatIfRequest(string? Candidate, string? State, DateTimeOffset? StartedFrom, DateTimeOffset? StartedTo);
+
+public sealed record WhatIfReport(string Pathway, string CandidateHash, int Total, int Affected, IReadOnlyList<WhatIfResult> Items);
+
+/// <summary>
+/// POST /api/whatif: re-runs the practice's trajectories of the candidate's pathway (optionally only those in a
+/// state, or started in a period) against the candidate and reports what would differ. Reads events; writes none.
+/// </summary>
+public static class WhatIfEndpoint
+{
+    public const string CandidateFile = "candidate.yaml";
+
+    [WolverinePost("/api/whatif")]
+    public static async Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
+        IDocumentStore store, BusinessClock clock, CancellationToken ct)
+    {
+        if (!quality.Roles.Any(user.Roles.Contains))
+            throw new PathwayRuleException(RejectionKind.Forbidden, $"what-if replays are for: {string.Join(", ", quality.Roles)}");
+        var candidate = Load(request.Candidate, catalog);
+        await using var session = store.QuerySession();
+        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice && t.PathwayId == candidate.Id);
+        if (!string.IsNullOrEmpty(request.State)) query = query.Where(t => t.State == request.State);
+        if (request.StartedFrom is { } from) query = query.Where(t => t.StartedAt >= from);
+        if (request.StartedTo is { } to) query = query.Where(t => t.StartedAt < to);
+        var results = new List<WhatIfResult>();
+        foreach (var summary in await query.OrderBy(t => t.StartedAt).ToListAsync(ct))
+        {
+            var events = await session.Events.FetchStreamAsync(summary.Id, token: ct);
+            results.Add(WhatIf.Run([.. events.Select(e => e.Data)], candidate, clock.Now));
+        }
+        return new WhatIfReport(candidate.Id, candidate.Hash, results.Count, results.Count(r => r.Affected), results);
+    }
+
+    private static PathwayDefinition Load(string? text, PathwayCatalog catalog)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new PathwayRuleException(RejectionKind.InvalidData, "a candidate pathway is required", [new("candidate", "is required")]);
+        // A whole pathway (e.g. a new version) stands alone; an overlay needs the shipped pathway it extends.
+        var result = PathwayLoader.Load(CandidateFile, text);
+        if (result.Errors.Any() && result.Errors.All(e => e.Rule == "unknown-pathway"))
+            result = PathwayLoader.Load([.. catalog.All.Where(d => d.Practice is null).Select(d => d.Sources[0]), new PathwaySource(CandidateFile, text)]);
+        var problems = result.Errors.Where(e => e.Location.File == CandidateFile).Select(e => e.ToString()).ToList();
+        if (problems.Count > 0)
+            throw new PathwayRuleException(RejectionKind.InvalidData, "the candidate pathway has errors",
+                [.. problems.Select(p => new Domain.Pathways.Engine.FieldError("candidate", p))]);
+        return result.Definitions.Single(d => d.Sources[^1].File == CandidateFile);
+    }
+}
