@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using KbPathways.Domain.Pathways.Model;
 
 namespace KbPathways.Projections;
@@ -8,8 +9,9 @@ namespace KbPathways.Projections;
 /// </summary>
 public sealed class PathwayCatalog(IReadOnlyList<PathwayDefinition> definitions)
 {
-    private readonly Dictionary<string, PathwayDefinition> byHash = definitions.ToDictionary(d => d.Hash);
+    private readonly ConcurrentDictionary<string, PathwayDefinition> byHash = new(definitions.ToDictionary(d => d.Hash));
 
+    /// <summary>The definitions loaded from the files: what new trajectories start on.</summary>
     public IReadOnlyList<PathwayDefinition> All => definitions;
 
     public IEnumerable<PathwayDefinition> For(string practice) =>
@@ -18,5 +20,8 @@ public sealed class PathwayCatalog(IReadOnlyList<PathwayDefinition> definitions)
 
     public PathwayDefinition? Current(string practice, string id) => For(practice).FirstOrDefault(d => d.Id == id);
 
+    /// <summary>Any definition known by hash: the files' and those remembered from the store (older versions, migration targets).</summary>
     public PathwayDefinition? ByHash(string hash) => byHash.GetValueOrDefault(hash);
+
+    public void Remember(PathwayDefinition definition) => byHash.TryAdd(definition.Hash, definition);
 }

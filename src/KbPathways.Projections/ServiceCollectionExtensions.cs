@@ -32,6 +32,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(BusinessClock.System);
         services.AddSingleton(new PathwayCatalog(options.Definitions));
         services.AddSingleton<TrajectoryService>();
+        services.AddSingleton<DefinitionRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<DefinitionRegistry>());
         services.AddSingleton(options.Patients);
         services.AddSingleton<PatientService>();
         return services.AddMarten(marten =>
@@ -39,7 +41,7 @@ public static class ServiceCollectionExtensions
             marten.Connection(options.ConnectionString);
             marten.DatabaseSchemaName = options.SchemaName;
             marten.Events.StreamIdentity = StreamIdentity.AsGuid;
-            marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted),
+            marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted), typeof(TrajectoryMigrated),
                 typeof(KbMarkPlaced), typeof(KbMarkRemoved), typeof(ObservationRecorded)]);
             marten.Schema.For<TrajectorySummary>()
                 .Index(x => x.Practice)
@@ -47,6 +49,7 @@ public static class ServiceCollectionExtensions
                 .Duplicate(x => x.PathwayId)
                 .Duplicate(x => x.State);
             marten.Schema.For<IdempotencyRecord>();
+            marten.Schema.For<StoredDefinition>();
         }).UseLightweightSessions();
     }
 }

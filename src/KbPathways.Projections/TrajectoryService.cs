@@ -1,10 +1,15 @@
 using System.Text.Json;
 using JasperFx;
 using JasperFx.Events;
+using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Trajectories;
 using Marten;
 
 namespace KbPathways.Projections;
+
+/// <summary>Per trajectory: where it is, where it would be (or is) under the target, or why it cannot move.</summary>
+public sealed record MigrationOutcome(Guid TrajectoryId, string PatientId, int FromVersion, string FromState, string? ToState,
+    bool CanMove, string? Refusal, [property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<object> Events);
 
 /// <summary>What a command produced: the trajectory after it, and the events it appended.</summary>
 public sealed record CommandResult(Trajectory Trajectory, IReadOnlyList<object> Events);
@@ -14,9 +19,46 @@ public sealed record CommandResult(Trajectory Trajectory, IReadOnlyList<object> 
 /// (so of two racing commands one loses, with nothing appended), and keep the summary document in the same
 /// transaction. Every read and write is scoped to the caller's practice; another practice's trajectory is "not found".
 /// </summary>
-public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, BusinessClock clock)
+public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, DefinitionRegistry definitions, BusinessClock clock)
 {
     private const int RaceRetries = 3;
+
+    public DefinitionRegistry Definitions => definitions;
+
+    /// <summary>
+    /// Moves the practice's running trajectories of <paramref name="target"/>'s pathway to it. A dry run decides
+    /// everything and writes nothing; a real run stores the target and appends one migration per trajectory that can move.
+    /// </summary>
+    public async Task<IReadOnlyList<MigrationOutcome>> MigrateAsync(string practice, PathwayDefinition target,
+        IReadOnlyDictionary<string, string> mapping, Actor actor, bool dryRun, CancellationToken ct = default)
+    {
+        var outcomes = new List<MigrationOutcome>();
+        await using var session = store.LightweightSession();
+        var running = await session.Query<TrajectorySummary>()
+            .Where(t => t.Practice == practice && t.PathwayId == target.Id && !t.Completed && t.DefinitionHash != target.Hash).ToListAsync(ct);
+        if (!dryRun) definitions.Register(session, target);
+        foreach (var summary in running.OrderBy(t => t.StartedAt))
+        {
+            var state = await LoadAsync(session, practice, summary.Id, ct);
+            if (state is null) continue;
+            try
+            {
+                var events = Migration.Decide(state, target, mapping, actor, clock.Now);
+                var after = events.Aggregate(state, Trajectory.Evolve);
+                outcomes.Add(new MigrationOutcome(state.Id, state.PatientId, state.DefinitionVersion, state.State, after.State, true, null, events));
+                if (dryRun) continue;
+                session.Events.Append(state.Id, after.Version, events.ToArray());
+                session.Store(TrajectorySummary.Of(after));
+            }
+            catch (PathwayRuleException e)
+            {
+                outcomes.Add(new MigrationOutcome(state.Id, state.PatientId, state.DefinitionVersion, state.State, null, false,
+                    string.Join("; ", e.FieldErrors.Select(f => f.Message).DefaultIfEmpty(e.Message)), []));
+            }
+        }
+        if (!dryRun) await session.SaveChangesAsync(ct);
+        return outcomes;
+    }
 
     /// <summary>The trajectory now, or as it was at stream <paramref name="version"/> or at time <paramref name="asOf"/>.</summary>
     public async Task<Trajectory?> LoadAsync(IQuerySession session, string practice, Guid id, CancellationToken ct = default,
@@ -54,7 +96,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         {
             await using var session = store.LightweightSession();
             var state = await LoadAsync(session, practice, id, ct) ?? throw new NotFoundException();
-            var definition = catalog.ByHash(state.DefinitionHash)
+            var definition = await definitions.ResolveAsync(session, state.DefinitionHash, ct)
                 ?? throw new InvalidOperationException($"definition {state.DefinitionHash[..12]} of {state.PathwayId} is not loaded");
             IReadOnlyList<object> events;
             try
@@ -95,14 +137,13 @@ public static class TrajectoryServiceDeadlines
     /// A deadline's alarm rang. Acts only while that deadline is still armed and due (per the clock), so an early,
     /// late or repeated alarm has exactly one effect. Returns null when there was nothing to do.
     /// </summary>
-    public static async Task<CommandResult?> FireDeadlineAsync(this TrajectoryService service, IDocumentStore store, PathwayCatalog catalog,
-        BusinessClock clock, string practice, Guid id, DeadlineDue due, CancellationToken ct = default)
+    public static async Task<CommandResult?> FireDeadlineAsync(this TrajectoryService service, IDocumentStore store, BusinessClock clock, string practice, Guid id, DeadlineDue due, CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
             var state = await service.LoadAsync(session, practice, id, ct);
-            if (state is null || catalog.ByHash(state.DefinitionHash) is not { } definition) return null;
+            if (state is null || await service.Definitions.ResolveAsync(session, state.DefinitionHash, ct) is not { } definition) return null;
             var events = TrajectoryDecider.FireDeadline(due, state, definition, clock.Now);
             if (events.Count == 0) return null;
             var after = events.Aggregate(state, Trajectory.Evolve);

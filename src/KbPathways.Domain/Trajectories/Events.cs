@@ -60,3 +60,17 @@ public sealed record DeadlineScheduled(
 
 /// <summary>The main track reached a final state; the trajectory is over.</summary>
 public sealed record TrajectoryCompleted(Guid TrajectoryId, string FinalState, string? Outcome, DateTimeOffset At);
+
+/// <summary>
+/// The trajectory moved to another version of its pathway. <see cref="Tracks"/> holds each track's state under the new
+/// version (mapped where a state was renamed); deadlines are armed afresh by the events that follow.
+/// </summary>
+public sealed record TrajectoryMigrated(
+    Guid TrajectoryId,
+    int FromVersion,
+    string FromHash,
+    int ToVersion,
+    string ToHash,
+    IReadOnlyDictionary<string, string> Tracks,
+    Actor Actor,
+    DateTimeOffset At);

@@ -54,6 +54,11 @@ public sealed record Trajectory(
                 .Add(new ScheduledDeadline(e.Name, e.Track, e.State, e.Trigger, e.DueAt)),
         },
         TrajectoryCompleted e => state with { Completed = true, Outcome = e.Outcome, Deadlines = [], LastChangedAt = e.At },
+        TrajectoryMigrated e => state with
+        {
+            DefinitionVersion = e.ToVersion, DefinitionHash = e.ToHash, Tracks = e.Tracks.ToImmutableDictionary(),
+            Deadlines = [], LastChangedAt = e.At,
+        },
         _ => state,
     }) with { Version = state.Version + 1 };
 

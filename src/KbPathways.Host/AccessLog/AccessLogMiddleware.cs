@@ -15,7 +15,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
 {
     public static bool IsPatientData(PathString path) =>
         path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
-        || path.StartsWithSegments("/api/whatif");
+        || path.StartsWithSegments("/api/whatif") || path.StartsWithSegments("/api/migrations");
 
     public async Task InvokeAsync(HttpContext context, IDocumentStore store)
     {
@@ -89,6 +89,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         ("POST", 5, "patients") => ("U", "patient.kb-mark.remove"),
         ("POST", _, "patients") => ("U", "patient.kb-mark"),
         ("GET", _, "access-log") => ("R", "access-log.read"),
+        (_, _, "migrations") => ("U", "trajectory.migrate"),
         (_, _, "whatif") => ("R", "whatif.run"), // a replay reads every selected patient's history (kwaliteitscyclus)
         _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),
     };

@@ -27,15 +27,13 @@ public sealed record WhatIfReport(string Pathway, string CandidateHash, int Tota
 /// </summary>
 public static class WhatIfEndpoint
 {
-    public const string CandidateFile = "candidate.yaml";
-
     [WolverinePost("/api/whatif")]
     public static async Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
         IDocumentStore store, BusinessClock clock, CancellationToken ct)
     {
         if (!quality.Roles.Any(user.Roles.Contains))
             throw new PathwayRuleException(RejectionKind.Forbidden, $"what-if replays are for: {string.Join(", ", quality.Roles)}");
-        var candidate = Load(request.Candidate, catalog);
+        var candidate = Candidates.Load(request.Candidate, catalog);
         await using var session = store.QuerySession();
         var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice && t.PathwayId == candidate.Id);
         if (!string.IsNullOrEmpty(request.State)) query = query.Where(t => t.State == request.State);
@@ -49,8 +47,14 @@ public static class WhatIfEndpoint
         }
         return new WhatIfReport(candidate.Id, candidate.Hash, results.Count, results.Count(r => r.Affected), results);
     }
+}
 
-    private static PathwayDefinition Load(string? text, PathwayCatalog catalog)
+/// <summary>A candidate pathway sent as YAML text: a whole pathway (e.g. a new version) or an overlay of a shipped one.</summary>
+public static class Candidates
+{
+    public const string CandidateFile = "candidate.yaml";
+
+    public static PathwayDefinition Load(string? text, PathwayCatalog catalog)
     {
         if (string.IsNullOrWhiteSpace(text))
             throw new PathwayRuleException(RejectionKind.InvalidData, "a candidate pathway is required", [new("candidate", "is required")]);

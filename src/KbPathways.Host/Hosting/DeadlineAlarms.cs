@@ -29,10 +29,9 @@ public sealed class DeadlineAlarms(BusinessClock clock)
 
 public static class DeadlineAlarmHandler
 {
-    public static async Task Handle(DeadlineAlarm alarm, TrajectoryService trajectories, IDocumentStore store, PathwayCatalog catalog,
-        BusinessClock clock, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
+    public static async Task Handle(DeadlineAlarm alarm, TrajectoryService trajectories, IDocumentStore store, BusinessClock clock, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
     {
-        var result = await trajectories.FireDeadlineAsync(store, catalog, clock, alarm.Practice, alarm.TrajectoryId,
+        var result = await trajectories.FireDeadlineAsync(store, clock, alarm.Practice, alarm.TrajectoryId,
             new DeadlineDue(alarm.Name, alarm.Track, alarm.DueAt), ct);
         if (result is not null) await alarms.ScheduleAsync(bus, alarm.Practice, alarm.TrajectoryId, result.Events);
     }

@@ -16,9 +16,9 @@ public sealed class MovableClock(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan span) => now += span;
 }
 
-public class DeadlineTests : IAsyncLifetime
+public class RestartTests : IAsyncLifetime
 {
-    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "kbpathways-deadlines-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "kbpathways-restart-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly MovableClock clock = new(DateTimeOffset.UtcNow);
     private EmbeddedPostgres postgres = null!;
 
@@ -73,6 +73,31 @@ public class DeadlineTests : IAsyncLifetime
             var version = (await (await again.GetAsync($"/api/trajectories/{id}")).Body()).GetProperty("streamVersion").GetInt32();
             await bus.InvokeAsync(new DeadlineAlarm(Guid.Parse(id), "praktijk-t", "werkhypotheseTermijn", "main", due.AddDays(60)));
             (await (await again.GetAsync($"/api/trajectories/{id}")).Body()).GetProperty("streamVersion").GetInt32().ShouldBe(version);
+        }
+        finally
+        {
+            await second.StopAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Given_a_trajectory_on_a_version_only_the_store_knows_When_the_host_restarts_Then_it_still_runs()
+    {
+        var (first, client) = await StartHost();
+        var id = (await (await client.PostAsJsonAsync("/api/trajectories", new { patientId = "p2", pathway = "solk" })).Body()).GetProperty("id").GetString()!;
+        var v2 = (await File.ReadAllTextAsync(Path.Combine(HostFixture.RepoRoot, "pathways", "solk.yaml"))).Replace("version: 1", "version: 2");
+        var manager = first.Client(client.BaseAddress!, "praktijk-t", "praktijkmanager");
+        (await manager.PostAsJsonAsync("/api/migrations", new { candidate = v2, dryRun = false })).EnsureSuccessStatusCode();
+        await first.StopAsync();
+        await first.DisposeAsync();
+
+        var (second, again) = await StartHost();
+        try
+        {
+            var step = await again.Fire(id, new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = "x" } });
+            step.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, await step.Content.ReadAsStringAsync());
+            (await step.Body()).GetProperty("definitionVersion").GetInt32().ShouldBe(2);
         }
         finally
         {
