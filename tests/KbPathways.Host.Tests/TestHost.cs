@@ -13,14 +13,14 @@ namespace KbPathways.Host.Tests;
 public static class TestHost
 {
     public static async Task<(WebApplication App, Uri Address)> StartAsync(string connectionString, string[]? args = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, bool quiet = true)
     {
         var app = await KbPathwaysApp.BuildAsync(["--environment", "Development", .. args ?? []], builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration["ConnectionStrings:Postgres"] = connectionString;
             builder.Configuration["Pathways:Path"] = Path.Combine(HostFixture.RepoRoot, "pathways");
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            if (quiet) builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             services?.Invoke(builder.Services);
         });
         await app.StartAsync();

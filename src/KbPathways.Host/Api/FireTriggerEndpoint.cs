@@ -25,6 +25,7 @@ public static class FireTriggerEndpoint
         TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, BusinessClock clock, DeadlineAlarms alarms,
         IMessageBus bus, CancellationToken ct)
     {
+        request = Problems.Body(request);
         if (string.IsNullOrWhiteSpace(request.Trigger))
             return Results.Problem(Problems.BadRequest("trigger is required.", new() { ["trigger"] = ["is required"] }));
         var key = http.Request.Headers[IdempotencyHeader].ToString();

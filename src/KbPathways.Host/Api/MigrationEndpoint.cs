@@ -22,6 +22,7 @@ public static class MigrationEndpoint
     {
         if (!quality.Roles.Any(user.Roles.Contains))
             throw new PathwayRuleException(RejectionKind.Forbidden, $"migrations are for: {string.Join(", ", quality.Roles)}");
+        request = Problems.Body(request);
         var target = Candidates.Load(request.Candidate, catalog);
         var dryRun = request.DryRun ?? true;
         var actor = new Actor(user.UserId, quality.Roles.First(user.Roles.Contains));

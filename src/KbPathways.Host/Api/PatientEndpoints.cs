@@ -49,6 +49,7 @@ public static class PlaceKbMarkEndpoint
     public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
         PatientService patients, PathwayCatalog catalog, CancellationToken ct)
     {
+        request = Problems.Body(request);
         await patients.PlaceMarkAsync(user.Practice, patientId, user.Caller, request.Code, request.Reason, ct);
         return (await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct))!;
     }
@@ -60,6 +61,7 @@ public static class RemoveKbMarkEndpoint
     public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
         PatientService patients, PathwayCatalog catalog, CancellationToken ct)
     {
+        request = Problems.Body(request);
         await patients.RemoveMarkAsync(user.Practice, patientId, user.Caller, request.Reason, ct);
         return await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
     }

@@ -65,6 +65,10 @@ public static class Problems
         return problem;
     }
 
+    /// <summary>A JSON body of <c>null</c> binds to a null request: that is a malformed request, not a server error.</summary>
+    public static T Body<T>(T? request) where T : class =>
+        request ?? throw new BadHttpRequestException("The request body must be a JSON object.");
+
     public static Task Write(HttpContext context, ProblemDetails problem)
     {
         context.Response.StatusCode = problem.Status ?? 500;

@@ -15,6 +15,7 @@ public static class StartTrajectoryEndpoint
     public static async Task<IResult> Post(StartTrajectoryRequest request, CurrentUser user, TrajectoryService trajectories,
         PathwayCatalog catalog, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
     {
+        request = Problems.Body(request);
         var missing = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.PatientId)) missing["patientId"] = ["is required"];
         if (string.IsNullOrWhiteSpace(request.Pathway)) missing["pathway"] = ["is required"];

@@ -33,7 +33,7 @@ public static class WhatIfEndpoint
     {
         if (!quality.Roles.Any(user.Roles.Contains))
             throw new PathwayRuleException(RejectionKind.Forbidden, $"what-if replays are for: {string.Join(", ", quality.Roles)}");
-        var candidate = Candidates.Load(request.Candidate, catalog);
+        var candidate = Candidates.Load(Problems.Body(request).Candidate, catalog);
         await using var session = store.QuerySession();
         var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice && t.PathwayId == candidate.Id);
         if (!string.IsNullOrEmpty(request.State)) query = query.Where(t => t.State == request.State);

@@ -29,7 +29,12 @@ public static class KbPathwaysApp
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
         var demo = args.Contains("--demo");
-        var builder = WebApplication.CreateBuilder([.. args.Where(a => a != "--demo")]);
+        // Settings (appsettings.json) live beside the binary; relative paths such as Pathways:Path stay relative to
+        // the folder the host was started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [.. args.Where(a => a != "--demo")], ContentRootPath = AppContext.BaseDirectory,
+        });
         if (demo)
         {
             builder.Services.AddSingleton<DemoData>();
