@@ -89,6 +89,11 @@ public static class Problems
             {
                 PathwayRuleException rule => Of(rule),
                 NotFoundException => NotFound(),
+                BadHttpRequestException { StatusCode: 413 } => new ProblemDetails
+                {
+                    Status = 413, Title = "Request too large", Type = "https://kbpathways.example/problems/too-large",
+                    Detail = "The request body is larger than this server accepts.",
+                },
                 BadHttpRequestException or JsonException => BadRequest("The request body is not valid JSON of the expected shape."),
                 _ => null,
             };

@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using JasperFx;
 using KbPathways.Domain.Pathways.Loading;
 using KbPathways.Host.AccessLog;
@@ -102,6 +103,7 @@ public static class KbPathwaysApp
         builder.Services.AddSingleton(builder.Configuration.GetSection("Quality").Get<QualityOptions>() ?? new QualityOptions());
         builder.Services.AddSingleton(builder.Configuration.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions());
         AddTelemetry(builder);
+        AddLimits(builder);
         if (embedded is not null) builder.Services.AddSingleton(embedded);
 
         var app = builder.Build();
@@ -109,6 +111,7 @@ public static class KbPathwaysApp
         app.Services.GetRequiredService<AccessLogStore>().EnsureAsync().GetAwaiter().GetResult();
         app.Use(Problems.Middleware);
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseMiddleware<AccessLogMiddleware>();
         app.Use(Problems.Middleware); // again inside the access log, so it records the problem a request ended in
         app.UseAuthorization();
@@ -139,6 +142,35 @@ public static class KbPathwaysApp
                 m.AddAspNetCoreInstrumentation().AddMeter(EngineMetrics.MeterName, "Wolverine", "Marten");
                 if (export) m.AddOtlpExporter();
             });
+    }
+
+    /// <summary>
+    /// Request bodies are capped (413), and each user of each practice has a token bucket (429), so one busy user or
+    /// practice cannot starve another. Anonymous callers share a bucket per address.
+    /// </summary>
+    private static void AddLimits(WebApplicationBuilder builder)
+    {
+        var limits = builder.Configuration.GetSection("Limits");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.GetValue<long?>("MaxBodyBytes") ?? 256 * 1024);
+        var perSecond = limits.GetValue<int?>("RequestsPerSecond") ?? 100;
+        var burst = limits.GetValue<int?>("Burst") ?? 200;
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                var user = CurrentUser.From(context.User);
+                var key = user is null ? "anon:" + context.Connection.RemoteIpAddress : $"{user.Practice}:{user.UserId}";
+                return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = burst, TokensPerPeriod = perSecond, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0,
+                });
+            });
+            o.OnRejected = (rejected, _) => new ValueTask(Problems.Write(rejected.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = 429, Title = "Too many requests", Type = "https://kbpathways.example/problems/rate-limited",
+                Detail = "Slow down and try again in a second.",
+            }));
+        });
     }
 
     private static void AddIdentity(IServiceCollection services, AuthOptions auth)
