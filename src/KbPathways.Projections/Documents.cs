@@ -20,6 +20,7 @@ public sealed class TrajectorySummary
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset LastChangedAt { get; set; }
     public List<ScheduledDeadline> Deadlines { get; set; } = [];
+    public Dictionary<string, string> Tracks { get; set; } = [];
 
     public static TrajectorySummary Of(Trajectory t) => new()
     {
@@ -27,6 +28,7 @@ public sealed class TrajectorySummary
         DefinitionVersion = t.DefinitionVersion, DefinitionHash = t.DefinitionHash, State = t.State,
         Completed = t.Completed, Version = t.Version, StartedAt = t.StartedAt, LastChangedAt = t.LastChangedAt,
         Deadlines = [.. t.Deadlines],
+        Tracks = new Dictionary<string, string>(t.Tracks),
     };
 }
 

@@ -15,7 +15,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
 {
     public static bool IsPatientData(PathString path) =>
         path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
-        || path.StartsWithSegments("/api/whatif") || path.StartsWithSegments("/api/migrations");
+        || path.StartsWithSegments("/api/whatif") || path.StartsWithSegments("/api/migrations")
+        || path.StartsWithSegments("/api/worklist") || path.StartsWithSegments("/api/dashboard");
 
     public async Task InvokeAsync(HttpContext context, IDocumentStore store)
     {
@@ -90,27 +91,35 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         ("POST", _, "patients") => ("U", "patient.kb-mark"),
         ("GET", _, "access-log") => ("R", "access-log.read"),
         (_, _, "migrations") => ("U", "trajectory.migrate"),
-        (_, _, "whatif") => ("R", "whatif.run"), // a replay reads every selected patient's history (kwaliteitscyclus)
+        (_, _, "whatif") => ("R", "whatif.run"),
+        (_, _, "worklist") => ("R", "worklist.read"),
+        (_, _, "dashboard") => ("R", "dashboard.read"), // a replay reads every selected patient's history (kwaliteitscyclus)
         _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),
     };
 
-    /// <summary>The patient a successful response is about: <c>patientId</c> at the top, or every one in <c>items</c>.</summary>
+    /// <summary>The patients a successful response is about: every <c>patientId</c> in it, at any depth up to 3.</summary>
     private static string? PatientIn(MemoryStream buffer)
     {
         try
         {
-            var json = JsonDocument.Parse(buffer.ToArray()).RootElement;
-            if (json.ValueKind != JsonValueKind.Object) return null;
-            if (json.TryGetProperty("patientId", out var one)) return one.GetString();
-            if (json.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array)
-            {
-                var all = items.EnumerateArray().Select(i => i.TryGetProperty("patientId", out var p) ? p.GetString() : null).OfType<string>().Distinct().ToList();
-                return all.Count == 0 ? null : string.Join(",", all);
-            }
+            var found = new SortedSet<string>(StringComparer.Ordinal);
+            Collect(JsonDocument.Parse(buffer.ToArray()).RootElement, 0, found);
+            return found.Count == 0 ? null : string.Join(",", found);
         }
         catch (JsonException)
         {
+            return null;
         }
-        return null;
+    }
+
+    private static void Collect(JsonElement json, int depth, SortedSet<string> found)
+    {
+        if (depth > 3) return;
+        if (json.ValueKind == JsonValueKind.Array)
+            foreach (var item in json.EnumerateArray()) Collect(item, depth + 1, found);
+        else if (json.ValueKind == JsonValueKind.Object)
+            foreach (var property in json.EnumerateObject())
+                if (property.Name == "patientId" && property.Value.ValueKind == JsonValueKind.String) found.Add(property.Value.GetString()!);
+                else Collect(property.Value, depth + 1, found);
     }
 }
