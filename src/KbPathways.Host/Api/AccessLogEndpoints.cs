@@ -18,8 +18,7 @@ public static class AccessLogEndpoint
     public static async Task<IReadOnlyList<AccessLogEntry>> Get(CurrentUser user, AccessLogStore log, AccessLogOptions options,
         string? patientId, string? userId, int? limit, CancellationToken ct)
     {
-        if (!options.ReaderRoles.Any(user.Roles.Contains))
-            throw new PathwayRuleException(RejectionKind.Forbidden, $"the access log is for: {string.Join(", ", options.ReaderRoles)}");
+        user.RequireOneOf(options.ReaderRoles, "access-log views");
         return await log.QueryAsync(user.Practice, patientId, userId, Math.Clamp(limit ?? 500, 1, 5000), ct);
     }
 }

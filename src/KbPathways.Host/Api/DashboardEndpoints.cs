@@ -34,9 +34,7 @@ public static class DashboardEndpoints
     public static async Task<Dashboard> Get(CurrentUser user, IDocumentStore store, TrajectoryService trajectories, QualityOptions quality,
         BusinessClock clock, CancellationToken ct)
     {
-        if (!quality.Roles.Any(user.Roles.Contains))
-            throw new Domain.Trajectories.PathwayRuleException(Domain.Trajectories.RejectionKind.Forbidden,
-                $"the dashboard is for: {string.Join(", ", quality.Roles)}");
+        user.RequireOneOf(quality.Roles, "dashboards");
         await using var session = store.QuerySession();
         var all = await session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice).ToListAsync(ct);
         var states = new List<StateCount>();

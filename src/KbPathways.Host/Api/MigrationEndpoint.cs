@@ -20,12 +20,11 @@ public static class MigrationEndpoint
     public static async Task<MigrationReport> Post(MigrationRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
         TrajectoryService trajectories, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
     {
-        if (!quality.Roles.Any(user.Roles.Contains))
-            throw new PathwayRuleException(RejectionKind.Forbidden, $"migrations are for: {string.Join(", ", quality.Roles)}");
+        var role = user.RequireOneOf(quality.Roles, "migrations");
         request = Problems.Body(request);
         var target = Candidates.Load(request.Candidate, catalog);
         var dryRun = request.DryRun ?? true;
-        var actor = new Actor(user.UserId, quality.Roles.First(user.Roles.Contains));
+        var actor = new Actor(user.UserId, role);
         var outcomes = await trajectories.MigrateAsync(user.Practice, target, request.Mapping ?? [], actor, dryRun, ct);
         if (!dryRun)
             foreach (var moved in outcomes.Where(o => o.CanMove))

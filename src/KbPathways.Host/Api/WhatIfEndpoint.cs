@@ -31,8 +31,7 @@ public static class WhatIfEndpoint
     public static async Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
         IDocumentStore store, BusinessClock clock, CancellationToken ct)
     {
-        if (!quality.Roles.Any(user.Roles.Contains))
-            throw new PathwayRuleException(RejectionKind.Forbidden, $"what-if replays are for: {string.Join(", ", quality.Roles)}");
+        user.RequireOneOf(quality.Roles, "what-if replays");
         var candidate = Candidates.Load(Problems.Body(request).Candidate, catalog);
         await using var session = store.QuerySession();
         var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice && t.PathwayId == candidate.Id);

@@ -39,4 +39,9 @@ public sealed record CurrentUser(string UserId, string Practice, IReadOnlySet<st
     }
 
     public Domain.Trajectories.Caller Caller => new(UserId, Roles);
+
+    /// <summary>The first of <paramref name="allowed"/> this user holds; otherwise a 403 naming who may.</summary>
+    public string RequireOneOf(IReadOnlyList<string> allowed, string what) =>
+        allowed.FirstOrDefault(Roles.Contains) ?? throw new Domain.Trajectories.PathwayRuleException(
+            Domain.Trajectories.RejectionKind.Forbidden, $"{what} are for: {string.Join(", ", allowed)}");
 }
