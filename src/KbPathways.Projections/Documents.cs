@@ -1,3 +1,4 @@
+using KbPathways.Domain.Quality;
 using KbPathways.Domain.Trajectories;
 
 namespace KbPathways.Projections;
@@ -21,6 +22,8 @@ public sealed class TrajectorySummary
     public DateTimeOffset LastChangedAt { get; set; }
     public List<ScheduledDeadline> Deadlines { get; set; } = [];
     public Dictionary<string, string> Tracks { get; set; } = [];
+    public string? Outcome { get; set; }
+    public TrajectoryFacts? Facts { get; set; }
 
     public static TrajectorySummary Of(Trajectory t) => new()
     {
@@ -29,6 +32,7 @@ public sealed class TrajectorySummary
         Completed = t.Completed, Version = t.Version, StartedAt = t.StartedAt, LastChangedAt = t.LastChangedAt,
         Deadlines = [.. t.Deadlines],
         Tracks = new Dictionary<string, string>(t.Tracks),
+        Outcome = t.Outcome, Facts = t.Facts,
     };
 }
 

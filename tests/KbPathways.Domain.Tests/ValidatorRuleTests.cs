@@ -18,6 +18,7 @@ public class ValidatorRuleTests
         { "roles: [arts]", "roles: [huisarts], to: Klaar", "roles: [arts], to: Klaar", "unknown-role" },
         { "poh: Tweede", "  huisarts: { label: Huisarts }", "  huisarts: { label: Huisarts }\n  poh: Tweede", "duplicate-key" },
         { "P2X", "termijn: P2W", "termijn: P2X", "invalid-period" },
+        { "indicators: [Mdo]", "herinneren: { roles: [] }", "herinneren: { roles: [], indicators: [Mdo] }", "invalid-indicator" },
         { "tragger", "herinneren: { roles: [] }", "herinneren: { roles: [], tragger: x }", "unknown-key" },
         { "type: number", "score: { type: integer", "score: { type: number", "unknown-type" },
         { "$onbekend", "atLeast: $drempel", "atLeast: $onbekend", "unknown-setting" },

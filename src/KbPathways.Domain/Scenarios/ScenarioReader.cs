@@ -113,8 +113,9 @@ public static class ScenarioReader
         {
             case YScalar s when s.IsNull: writer.WriteNullValue(); break;
             case YScalar { Plain: true, Value: "true" or "false" } s: writer.WriteBooleanValue(s.Value == "true"); break;
-            case YScalar { Plain: true } s when decimal.TryParse(s.Value, NumberStyles.Number, CultureInfo.InvariantCulture, out _):
-                writer.WriteRawValue(Encoding.UTF8.GetBytes(s.Value)); break;
+            case YScalar { Plain: true } s when decimal.TryParse(s.Value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint,
+                CultureInfo.InvariantCulture, out var number):
+                writer.WriteNumberValue(number); break;
             case YScalar s: writer.WriteStringValue(s.Value); break;
             case YSequence seq:
                 writer.WriteStartArray();

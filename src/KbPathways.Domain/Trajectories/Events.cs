@@ -26,7 +26,8 @@ public enum StepKind { Transition, Reentry, Internal }
 
 /// <summary>
 /// One step on one track, with everything needed to explain it later: the actor and role, the data given,
-/// instrument scores, the guard comparisons that decided it, warnings raised, and the deadline that fired it (if any).
+/// instrument scores, the guard comparisons that decided it, warnings raised, the deadline that fired it (if any),
+/// and the quality indicators the step counts for under its definition.
 /// </summary>
 public sealed record StepTaken(
     Guid TrajectoryId,
@@ -44,7 +45,8 @@ public sealed record StepTaken(
     string? Deadline,
     int DefinitionVersion,
     string DefinitionHash,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    IReadOnlyList<string>? Indicators = null);
 
 public sealed record RaisedWarning(string Code, string Message);
 

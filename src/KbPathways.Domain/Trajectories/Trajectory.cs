@@ -8,7 +8,8 @@ public sealed record ScheduledDeadline(string Name, string Track, string State, 
 
 /// <summary>
 /// A patient's run of one pathway version, rebuilt from its events only (no definition needed):
-/// the current state per track, the latest value of every field, scores, counters and armed deadlines.
+/// the current state per track, the latest value of every field, scores, counters and armed deadlines, and the
+/// <see cref="Quality.TrajectoryFacts"/> the quality cycle reports on.
 /// </summary>
 public sealed record Trajectory(
     Guid Id,
@@ -26,14 +27,15 @@ public sealed record Trajectory(
     string? Outcome,
     int Version,
     DateTimeOffset StartedAt,
-    DateTimeOffset LastChangedAt)
+    DateTimeOffset LastChangedAt,
+    Quality.TrajectoryFacts Facts)
 {
     public string State => Tracks[Pathways.Model.PathwayDefinition.MainTrack];
 
     public static Trajectory Create(TrajectoryStarted e) => new(
         e.TrajectoryId, e.PatientId, e.Practice, e.PathwayId, e.DefinitionVersion, e.DefinitionHash,
         e.Tracks.ToImmutableDictionary(), e.Data.ToImmutableDictionary(), ImmutableDictionary<string, InstrumentScore>.Empty,
-        ImmutableDictionary<string, int>.Empty, [], false, null, 1, e.StartedAt, e.StartedAt);
+        ImmutableDictionary<string, int>.Empty, [], false, null, 1, e.StartedAt, e.StartedAt, Quality.TrajectoryFacts.Start(e));
 
     public static Trajectory Evolve(Trajectory state, object @event) => (@event switch
     {
@@ -60,7 +62,7 @@ public sealed record Trajectory(
             Deadlines = [], LastChangedAt = e.At,
         },
         _ => state,
-    }) with { Version = state.Version + 1 };
+    }) with { Version = state.Version + 1, Facts = Quality.TrajectoryFacts.Evolve(state.Facts, @event) };
 
     public static Trajectory Replay(IEnumerable<object> events)
     {

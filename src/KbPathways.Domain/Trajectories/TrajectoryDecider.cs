@@ -107,7 +107,7 @@ public static class TrajectoryDecider
         {
             new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, decision,
                 [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
-                definition.Version, definition.Hash, now),
+                definition.Version, definition.Hash, now, transition.Indicators),
         };
         var target = track.States.First(s => s.Name == to);
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));

@@ -6,9 +6,9 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder
 {
     internal static readonly string[] StateKeys =
-        ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on"];
+        ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators"];
     internal static readonly string[] TransitionKeys =
-        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings"];
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
     {
@@ -36,7 +36,7 @@ internal sealed partial class DefinitionBinder
             entry.Key.Value, track, map.Text("label", what) ?? entry.Key.Value, map.Text("description", what),
             map.Bool("initial", what, false), final, map.Bool("inZorg", what, !final),
             map.Scalar("owner", what)?.Value, map.Text("outcome", what), map.Bool("waits", what, !final),
-            deadlines, BindTransitions(map.Section("on", what)), entry.Key.Location);
+            deadlines, BindTransitions(map.Section("on", what)), Indicators(map, what), entry.Key.Location);
     }
 
     private DeadlineDefinition? BindDeadline(YEntry entry)
@@ -75,13 +75,30 @@ internal sealed partial class DefinitionBinder
                 map.Names("roles", what)?.Select(s => s.Value).ToList(),
                 Names(map, "requires", what), Names(map, "optional", what),
                 map.Node("when") is { } when ? BindGuard(when) : null, map.Text("because", what),
-                Names(map, "increments", what), Names(map, "restartsDeadlines", what), warnings, entry.Key.Location));
+                Names(map, "increments", what), Names(map, "restartsDeadlines", what), warnings, Indicators(map, what), entry.Key.Location));
         }
         return result;
     }
 
     private static List<string> Names(MapView map, string key, string what) =>
         map.Names(key, what)?.Select(s => s.Value).ToList() ?? [];
+
+    /// <summary>
+    /// Quality-indicator tags (domain brief §7): a lower-case name, optionally with one '/'-qualifier such as
+    /// <c>verwijzing/buurtteam</c> or <c>escalatie/3</c>. A step records its transition's tags, so the quality report
+    /// counts what the pathway said at the time.
+    /// </summary>
+    private List<string> Indicators(MapView map, string what)
+    {
+        var names = map.Names("indicators", what) ?? [];
+        foreach (var name in names.Where(n => !IndicatorPattern().IsMatch(n.Value)))
+            diagnostics.Error(name.Location, "invalid-indicator",
+                $"indicator '{name.Value}' must be lower-case letters, digits and '-', with at most one '/' qualifier (e.g. verwijzing/buurtteam)");
+        return [.. names.Select(n => n.Value)];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)?$")]
+    private static partial System.Text.RegularExpressions.Regex IndicatorPattern();
 
     private List<TargetOption> BindTargets(YNode? node)
     {

@@ -76,6 +76,7 @@ public sealed record StateDefinition(
     bool Waits,
     IReadOnlyList<DeadlineDefinition> Deadlines,
     IReadOnlyList<TransitionDefinition> Transitions,
+    IReadOnlyList<string> Indicators,
     SourceLocation Location);
 
 /// <summary>A timer that starts when its state is entered and fires <see cref="Fires"/> after <see cref="After"/>.</summary>
@@ -104,6 +105,7 @@ public sealed record TransitionDefinition(
     IReadOnlyList<string> Increments,
     IReadOnlyList<string> RestartsDeadlines,
     IReadOnlyList<WarningRule> Warnings,
+    IReadOnlyList<string> Indicators,
     SourceLocation Location)
 {
     public bool IsInternal => Targets.Count == 0;

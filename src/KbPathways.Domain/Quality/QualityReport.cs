@@ -1,0 +1,192 @@
+using KbPathways.Domain.Pathways.Model;
+
+namespace KbPathways.Domain.Quality;
+
+/// <summary>One trajectory as the quality cycle sees it.</summary>
+public sealed record TrajectoryRow(Guid Id, string PatientId, string PathwayId, DateTimeOffset StartedAt, string? Outcome, TrajectoryFacts Facts)
+{
+    public static TrajectoryRow Of(Trajectories.Trajectory t) => new(t.Id, t.PatientId, t.PathwayId, t.StartedAt, t.Outcome, t.Facts);
+
+    public bool ActiveAt(DateTimeOffset at) => StartedAt <= at && (Facts.CompletedAt is null || Facts.CompletedAt > at);
+}
+
+/// <summary>The KB mark was placed (or removed) for a patient at a moment.</summary>
+public sealed record KbMarkChange(string PatientId, bool Marked, DateTimeOffset At);
+
+/// <summary>
+/// [A] The choices behind the indicators, configurable per installation: the CVG instrument's name, the MDO and
+/// medication-review windows for frail elderly (6 months is [F] S24; 12 months is [A]), the outcome that counts as a
+/// doorbraak, and the time zone whose calendar months the report uses.
+/// </summary>
+public sealed record QualitySettings(string CvgInstrument, IsoPeriod MdoWindow, IsoPeriod MedicationReviewWindow, string BreakthroughOutcome, TimeZoneInfo Zone)
+{
+    public static QualitySettings Default(TimeZoneInfo zone) => new("cvg", new IsoPeriod(0, 6, 0, 0, 0, 0), new IsoPeriod(1, 0, 0, 0, 0, 0), "doorbraak", zone);
+}
+
+/// <summary>
+/// One figure. <see cref="Pathway"/> null = all pathways; <see cref="Group"/> splits an indicator (referral type,
+/// escalation level); <see cref="Month"/> (yyyy-MM) null = the whole period. Percentages and means carry the counts they
+/// were computed from in <see cref="Numerator"/>/<see cref="Denominator"/>.
+/// </summary>
+public sealed record IndicatorValue(string Indicator, string? Pathway, string? Group, string? Month, decimal? Value, int? Numerator = null, int? Denominator = null);
+
+/// <summary>
+/// The quality indicators of the kwaliteitscyclus (domain brief §7) for one practice and one period, computed from the
+/// trajectories' facts and the KB marks only. Steps count for an indicator through the <c>indicators:</c> tags of the
+/// pathway that was in force when they were taken; the states' tags (e.g. <c>kwetsbaar</c>) come from the definitions.
+/// </summary>
+public static class QualityReport
+{
+    public const string Intake = "intake", Session = "sessie", Mdo = "mdo", MedicationReview = "medicatiereview",
+        Referral = "verwijzing", Feedback = "terugkoppeling", Escalation = "escalatie", Frail = "kwetsbaar", OpenHandover = "overdracht-open";
+
+    /// <summary>Dutch labels, in the order the report lists the indicators.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Labels = new Dictionary<string, string>
+    {
+        ["in-beeld"] = "In beeld (KB-gemarkeerd, geen actief traject) aan het eind van de periode",
+        ["in-zorg"] = "In zorg (actief traject met eigenaar) aan het eind van de periode",
+        ["instroom"] = "Instroom: gestarte trajecten",
+        ["uitstroom"] = "Uitstroom: afgesloten trajecten",
+        ["cvg-start"] = "Gemiddeld CVG bij start (gepaard)",
+        ["cvg-eind"] = "Gemiddeld CVG bij afsluiting (gepaard)",
+        ["cvg-verschil"] = "Gemiddelde verandering CVG (eind − start)",
+        ["dagen-signaal-intake"] = "Gemiddeld aantal dagen van signaal tot intake",
+        ["sessies-per-traject"] = "Gemiddeld aantal POH-gesprekken per afgesloten traject",
+        ["boven-sessieplafond"] = "% afgesloten trajecten boven het gespreksplafond",
+        ["mdo"] = "Aantal MDO-besprekingen",
+        ["kwetsbaar-mdo"] = "% kwetsbare ouderen met een MDO binnen de termijn",
+        ["kwetsbaar-medicatiereview"] = "% kwetsbare ouderen met een medicatiebeoordeling binnen de termijn",
+        ["verwijzingen"] = "Verwijzingen per soort",
+        ["terugkoppeling"] = "% verwijzingen met terugkoppeling ontvangen",
+        ["escalaties"] = "Escalaties per niveau",
+        ["doorbraak"] = "% geëscaleerde trajecten afgesloten met doorbraak",
+    };
+
+    public static IReadOnlyList<IndicatorValue> Compute(IReadOnlyList<TrajectoryRow> rows, IReadOnlyList<KbMarkChange> marks,
+        Func<string, PathwayDefinition?> definitions, QualitySettings settings, DateOnly from, DateOnly to)
+    {
+        var start = StartOf(from, settings.Zone);
+        var end = StartOf(to.AddDays(1), settings.Zone);
+        var asOf = end.AddTicks(-1);
+        bool InPeriod(DateTimeOffset at) => at >= start && at < end;
+        string MonthOf(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, settings.Zone).ToString("yyyy-MM");
+        var pathways = rows.Select(r => r.PathwayId).Distinct().Order(StringComparer.Ordinal).ToList();
+        var result = new List<IndicatorValue>();
+
+        var (inBeeld, inZorg) = CareStatus(rows, marks, definitions, asOf);
+        result.Add(new("in-beeld", null, null, null, inBeeld.Count));
+        result.Add(new("in-zorg", null, null, null, inZorg.Count));
+        foreach (var pathway in pathways)
+            result.Add(new("in-zorg", pathway, null, null, rows.Where(r => r.PathwayId == pathway && InZorgAt(r, definitions, asOf)).Select(r => r.PatientId).Distinct().Count()));
+
+        // Per pathway (and all pathways together, Pathway = null).
+        foreach (var (pathway, group) in pathways.Select(p => ((string?)p, rows.Where(r => r.PathwayId == p).ToList())).Prepend((null, rows.ToList())))
+        {
+            Flow("instroom", pathway, group.Select(r => r.StartedAt));
+            Flow("uitstroom", pathway, group.Select(r => r.Facts.CompletedAt).OfType<DateTimeOffset>());
+            Flow(Mdo, pathway, group.SelectMany(r => r.Facts.Marks).Where(m => m.Indicator == Mdo).Select(m => m.At));
+
+            var completed = group.Where(r => r.Facts.CompletedAt is { } c && InPeriod(c)).ToList();
+            var paired = completed
+                .Select(r => (First: r.Facts.FirstScores.GetValueOrDefault(settings.CvgInstrument), Last: r.Facts.LastScores.GetValueOrDefault(settings.CvgInstrument)))
+                .Where(p => p.First is not null && p.Last is not null && p.Last.At > p.First.At).ToList();
+            Mean("cvg-start", pathway, paired.Select(p => p.First!.Total));
+            Mean("cvg-eind", pathway, paired.Select(p => p.Last!.Total));
+            Mean("cvg-verschil", pathway, paired.Select(p => p.Last!.Total - p.First!.Total));
+
+            Mean("dagen-signaal-intake", pathway, group
+                .Select(r => (r.StartedAt, Intake: r.Facts.Marks.FirstOrDefault(m => m.Indicator == Intake)))
+                .Where(x => x.Intake is not null && InPeriod(x.Intake.At))
+                .Select(x => (decimal)(x.Intake!.At - x.StartedAt).TotalDays));
+
+            var withSessions = completed.Where(r => r.Facts.Marks.Any(m => m.Indicator == Session)).ToList();
+            Mean("sessies-per-traject", pathway, withSessions.Select(r => (decimal)r.Facts.Marks.Count(m => m.Indicator == Session)));
+            Percent("boven-sessieplafond", pathway, null, withSessions.Count(r => r.Facts.Marks.Any(m => m.Indicator == Session && m.Warned)), withSessions.Count);
+
+            var frail = group.Where(r => r.ActiveAt(asOf) && StateAt(r, definitions, asOf)?.Indicators.Contains(Frail) == true).ToList();
+            Percent("kwetsbaar-mdo", pathway, null, frail.Count(r => Recent(r, Mdo, settings.MdoWindow, asOf)), frail.Count);
+            Percent("kwetsbaar-medicatiereview", pathway, null, frail.Count(r => Recent(r, MedicationReview, settings.MedicationReviewWindow, asOf)), frail.Count);
+
+            var escalated = completed.Where(r => r.Facts.Marks.Any(m => Kind(m.Indicator) == Escalation)).ToList();
+            Percent("doorbraak", pathway, null, escalated.Count(r => r.Outcome == settings.BreakthroughOutcome), escalated.Count);
+        }
+
+        // Per referral type and escalation level, over all pathways.
+        var referrals = rows.SelectMany(r => r.Facts.Marks.Where(m => Kind(m.Indicator) == Referral && InPeriod(m.At)).Select(m => (Row: r, Mark: m))).ToList();
+        foreach (var type in referrals.GroupBy(x => Qualifier(x.Mark.Indicator)).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            result.Add(new("verwijzingen", null, type.Key, null, type.Count()));
+            var answered = type.Count(x => x.Row.Facts.Marks.Any(m => m.Indicator == $"{Feedback}/{type.Key}" && m.At >= x.Mark.At));
+            Percent("terugkoppeling", null, type.Key, answered, type.Count());
+        }
+        foreach (var level in rows.SelectMany(r => r.Facts.Marks).Where(m => Kind(m.Indicator) == Escalation && InPeriod(m.At))
+                     .GroupBy(m => Qualifier(m.Indicator)).OrderBy(g => g.Key, StringComparer.Ordinal))
+            result.Add(new("escalaties", null, level.Key, null, level.Count()));
+        return result;
+
+        void Flow(string indicator, string? pathway, IEnumerable<DateTimeOffset> moments)
+        {
+            var inPeriod = moments.Where(InPeriod).ToList();
+            result.Add(new(indicator, pathway, null, null, inPeriod.Count));
+            foreach (var month in inPeriod.GroupBy(MonthOf).OrderBy(g => g.Key, StringComparer.Ordinal))
+                result.Add(new(indicator, pathway, null, month.Key, month.Count()));
+        }
+
+        void Mean(string indicator, string? pathway, IEnumerable<decimal> values)
+        {
+            var list = values.ToList();
+            result.Add(new(indicator, pathway, null, null, list.Count == 0 ? null : Math.Round(list.Average(), 2), null, list.Count));
+        }
+
+        void Percent(string indicator, string? pathway, string? group, int numerator, int denominator) =>
+            result.Add(new(indicator, pathway, group, null, denominator == 0 ? null : Math.Round(100m * numerator / denominator, 1), numerator, denominator));
+    }
+
+    /// <summary>
+    /// [A] The KB status of the practice's patients at <paramref name="at"/>: in zorg = at least one active trajectory
+    /// whose current state is in zorg and has an owner; in beeld = KB-marked and not in zorg.
+    /// </summary>
+    public static (IReadOnlySet<string> InBeeld, IReadOnlySet<string> InZorg) CareStatus(IReadOnlyList<TrajectoryRow> rows,
+        IReadOnlyList<KbMarkChange> marks, Func<string, PathwayDefinition?> definitions, DateTimeOffset at)
+    {
+        var inZorg = rows.Where(r => InZorgAt(r, definitions, at)).Select(r => r.PatientId).ToHashSet(StringComparer.Ordinal);
+        var marked = marks.Where(m => m.At <= at).GroupBy(m => m.PatientId)
+            .Where(g => g.MaxBy(m => m.At)!.Marked).Select(g => g.Key);
+        return (marked.Where(p => !inZorg.Contains(p)).ToHashSet(StringComparer.Ordinal), inZorg);
+    }
+
+    private static bool InZorgAt(TrajectoryRow row, Func<string, PathwayDefinition?> definitions, DateTimeOffset at) =>
+        row.ActiveAt(at) && StateAt(row, definitions, at) is { InZorg: true, Owner: not null };
+
+    private static StateDefinition? StateAt(TrajectoryRow row, Func<string, PathwayDefinition?> definitions, DateTimeOffset at) =>
+        row.Facts.StateAt(at) is { } visit ? definitions(visit.Hash)?.FindState(visit.State) : null;
+
+    private static bool Recent(TrajectoryRow row, string indicator, IsoPeriod window, DateTimeOffset at) =>
+        row.Facts.Marks.Any(m => m.Indicator == indicator && m.At <= at && window.AddTo(m.At) >= at);
+
+    private static string Kind(string indicator) => indicator.Split('/')[0];
+
+    private static string Qualifier(string indicator) => indicator.Contains('/') ? indicator[(indicator.IndexOf('/') + 1)..] : "";
+
+    private static DateTimeOffset StartOf(DateOnly day, TimeZoneInfo zone)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+
+    /// <summary>The report as CSV (RFC 4180, comma-separated, with the Dutch label in the second column).</summary>
+    public static string ToCsv(IReadOnlyList<IndicatorValue> values)
+    {
+        var csv = new System.Text.StringBuilder("indicator,label,pathway,group,month,value,numerator,denominator\r\n");
+        foreach (var v in values)
+            csv.Append(string.Join(",", new[]
+            {
+                v.Indicator, Labels.GetValueOrDefault(v.Indicator, v.Indicator), v.Pathway ?? "", v.Group ?? "", v.Month ?? "",
+                v.Value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", v.Numerator?.ToString() ?? "", v.Denominator?.ToString() ?? "",
+            }.Select(Quote))).Append("\r\n");
+        return csv.ToString();
+    }
+
+    private static string Quote(string field) =>
+        field.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? $"\"{field.Replace("\"", "\"\"")}\"" : field;
+}

@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Trajectories;
+
+namespace KbPathways.Domain.Quality;
+
+/// <summary>The main track entered <see cref="State"/> at <see cref="At"/> (under the definition with <see cref="Hash"/>).</summary>
+public sealed record StateVisit(string State, string Hash, DateTimeOffset At);
+
+/// <summary>A step that counted for a quality indicator; <see cref="Warned"/> when it raised a warning (e.g. a session cap).</summary>
+public sealed record IndicatorMark(string Indicator, DateTimeOffset At, bool Warned);
+
+public sealed record ScoreAt(decimal Total, DateTimeOffset At);
+
+/// <summary>
+/// What the quality cycle needs to know about one trajectory, folded from its events only: when it ran, the main
+/// track's states over time, the steps that counted for an indicator, and the first and last score per instrument.
+/// </summary>
+public sealed record TrajectoryFacts(
+    DateTimeOffset? CompletedAt,
+    ImmutableList<StateVisit> States,
+    ImmutableList<IndicatorMark> Marks,
+    ImmutableDictionary<string, ScoreAt> FirstScores,
+    ImmutableDictionary<string, ScoreAt> LastScores)
+{
+    public static TrajectoryFacts Start(TrajectoryStarted e) => new(null,
+        [new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.DefinitionHash, e.StartedAt)], [],
+        ImmutableDictionary<string, ScoreAt>.Empty, ImmutableDictionary<string, ScoreAt>.Empty);
+
+    public static TrajectoryFacts Evolve(TrajectoryFacts facts, object @event) => @event switch
+    {
+        StepTaken e => facts with
+        {
+            States = e.Track == PathwayDefinition.MainTrack && e.Kind != StepKind.Internal
+                ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
+            Marks = e.Indicators is { Count: > 0 } tags
+                ? facts.Marks.AddRange(tags.Select(t => new IndicatorMark(t, e.At, e.Warnings.Count > 0))) : facts.Marks,
+            FirstScores = e.Scores.Where(s => !facts.FirstScores.ContainsKey(s.Key))
+                .Aggregate(facts.FirstScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
+            LastScores = e.Scores.Aggregate(facts.LastScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
+        },
+        TrajectoryMigrated e => facts with { States = facts.States.Add(new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.ToHash, e.At)) },
+        TrajectoryCompleted e => facts with { CompletedAt = e.At },
+        _ => facts,
+    };
+
+    /// <summary>The main-track state at <paramref name="at"/>, or null before the trajectory started.</summary>
+    public StateVisit? StateAt(DateTimeOffset at) => States.LastOrDefault(v => v.At <= at);
+}
