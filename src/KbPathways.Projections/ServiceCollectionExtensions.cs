@@ -14,6 +14,7 @@ public sealed class KbPathwaysOptions
     public IReadOnlyList<PathwayDefinition> Definitions { get; set; } = [];
     public string SchemaName { get; set; } = "kbpathways";
     public PatientOptions Patients { get; set; } = new();
+    public QualityReportOptions Quality { get; set; } = new();
 }
 
 public static class ServiceCollectionExtensions
@@ -36,6 +37,8 @@ public static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<DefinitionRegistry>());
         services.AddSingleton(options.Patients);
         services.AddSingleton<PatientService>();
+        services.AddSingleton(options.Quality);
+        services.AddSingleton<QualityService>();
         return services.AddMarten(marten =>
         {
             marten.Connection(options.ConnectionString);

@@ -1,41 +1,119 @@
+using System.Net.Http.Json;
 using System.Text.Json;
+using KbPathways.Domain.Patients;
+using KbPathways.Domain.Trajectories;
 using KbPathways.Host.Hosting;
 using KbPathways.Projections.Database;
+using Marten;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KbPathways.Host.Tests;
 
-public class DemoTests
+/// <summary>A private PostgreSQL with a host started with <c>--demo</c>: a seeded store for the tests that look back.</summary>
+public sealed class DemoHost : IAsyncLifetime
 {
+    private readonly string dir = Path.Combine(Path.GetTempPath(), "kbpathways-demo-" + Guid.NewGuid().ToString("N")[..8]);
+    public EmbeddedPostgres Postgres { get; private set; } = null!;
+    public WebApplication App { get; private set; } = null!;
+    public Uri Address { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dir + "-key", "key"));
+        Postgres = await EmbeddedPostgres.StartAsync(dir);
+        (App, Address) = await TestHost.StartAsync(Postgres.ConnectionString, ["--demo"]);
+        await App.Services.GetRequiredService<DemoData>().Seeded.WaitAsync(TimeSpan.FromMinutes(2));
+        var huisarts = Client("huisarts");
+        foreach (var patient in new[] { "DEMO-solk-001", "DEMO-meer-bewegen-010", "KB-zonder-traject-1", "KB-zonder-traject-2" })
+            (await huisarts.PostAsJsonAsync($"/api/patients/{patient}/kb-mark", new { reason = "4D-gesprek: problemen op meerdere domeinen" })).EnsureSuccessStatusCode();
+        (await huisarts.PostAsJsonAsync("/api/patients/KB-zonder-traject-2/kb-mark/remove", new { reason = "verhuisd" })).EnsureSuccessStatusCode();
+    }
+
+    public HttpClient Client(params string[] roles) => App.Client(Address, DemoData.Practice, roles);
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await Postgres.StopAsync();
+        try { Directory.Delete(dir, true); } catch (IOException) { }
+    }
+}
+
+public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
+{
+    private async Task<JsonElement[]> Trajectories()
+    {
+        var page = await (await demo.Client("huisarts").GetAsync("/api/trajectories?pageSize=200")).Body();
+        return [.. page.GetProperty("items").EnumerateArray()];
+    }
+
     [Fact]
     public async Task Given_the_demo_option_When_the_host_starts_Then_every_pathway_has_demo_patients_and_a_restart_adds_none()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kbpathways-demo-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var postgres = await EmbeddedPostgres.StartAsync(dir);
-
-        async Task<JsonElement[]> DemoPatients()
-        {
-            var (app, address) = await TestHost.StartAsync(postgres.ConnectionString, ["--demo"]);
-            try
-            {
-                await app.Services.GetRequiredService<DemoData>().Seeded.WaitAsync(TimeSpan.FromMinutes(2));
-                var client = app.Client(address, DemoData.Practice, "huisarts");
-                var page = await (await client.GetAsync("/api/trajectories?pageSize=200")).Body();
-                return [.. page.GetProperty("items").EnumerateArray()];
-            }
-            finally
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
-
-        var first = await DemoPatients();
+        var first = await Trajectories();
         first.Select(t => t.GetProperty("pathwayId").GetString()).Distinct().Order()
             .ShouldBe(["doen-wat-nodig-is", "fitgaaf", "kb-begeleiding", "meer-bewegen", "proactieve-ouderenzorg", "solk"]);
         first.ShouldAllBe(t => t.GetProperty("patientId").GetString()!.StartsWith("DEMO-"));
         first.Select(t => t.GetProperty("state").GetString()).Distinct().Count().ShouldBeGreaterThan(10);
 
-        (await DemoPatients()).Length.ShouldBe(first.Length);
+        var (again, address) = await TestHost.StartAsync(demo.Postgres.ConnectionString, ["--demo"]);
+        try
+        {
+            await again.Services.GetRequiredService<DemoData>().Seeded.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            await again.StopAsync();
+            await again.DisposeAsync();
+        }
+        (await Trajectories()).Length.ShouldBe(first.Length);
+    }
+
+    [Fact]
+    public async Task Given_a_seeded_store_Then_quality_and_dashboard_figures_equal_those_computed_from_the_events()
+    {
+        await using var session = demo.App.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var events = (await session.Events.QueryAllRawEvents().ToListAsync()).Select(e => e.Data).ToList();
+        var steps = events.OfType<StepTaken>().ToList();
+        int Tagged(string indicator) => steps.Sum(s => s.Indicators?.Count(i => i == indicator) ?? 0);
+        var year = DateTime.UtcNow.Year;
+
+        var response = await demo.Client("praktijkmanager").GetAsync($"/api/quality?from={year}-01-01&to={year}-12-31");
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var indicators = (await response.Body()).GetProperty("indicators").EnumerateArray().ToList();
+        decimal? Value(string indicator, string? group = null) => indicators
+            .Single(v => v.GetProperty("indicator").GetString() == indicator && v.GetProperty("pathway").ValueKind == JsonValueKind.Null
+                         && v.GetProperty("month").ValueKind == JsonValueKind.Null
+                         && (group is null ? v.GetProperty("group").ValueKind == JsonValueKind.Null : v.GetProperty("group").GetString() == group))
+            .GetProperty("value") is { ValueKind: JsonValueKind.Number } n ? n.GetDecimal() : null;
+
+        Value("instroom").ShouldBe(events.OfType<TrajectoryStarted>().Count());
+        Value("uitstroom").ShouldBe(events.OfType<TrajectoryCompleted>().Count());
+        Value("mdo").ShouldBe(Tagged("mdo"));
+        Tagged("mdo").ShouldBeGreaterThan(0);
+        foreach (var level in steps.SelectMany(s => s.Indicators ?? []).Where(i => i.StartsWith("escalatie/")).Distinct())
+            Value("escalaties", level["escalatie/".Length..]).ShouldBe(Tagged(level));
+        Value("verwijzingen", "buurtteam").ShouldBe(Tagged("verwijzing/buurtteam"));
+        var sessions = steps.Where(s => s.Indicators?.Contains("sessie") == true).GroupBy(s => s.TrajectoryId)
+            .Where(g => events.OfType<TrajectoryCompleted>().Any(c => c.TrajectoryId == g.Key)).Select(g => (decimal)g.Count()).ToList();
+        Value("sessies-per-traject").ShouldBe(sessions.Count == 0 ? null : Math.Round(sessions.Average(), 2));
+
+        // KB status from the events: marked (placed, not removed) and not in an active trajectory with an owner
+        var marked = events.OfType<KbMarkPlaced>().Select(e => e.PatientId)
+            .Except(events.OfType<KbMarkRemoved>().Select(e => e.PatientId)).ToHashSet();
+        var catalog = demo.App.Services.GetRequiredService<KbPathways.Projections.PathwayCatalog>();
+        var open = (await Trajectories()).Where(t => !t.GetProperty("completed").GetBoolean()).ToList();
+        var inZorg = open.Where(t => catalog.ByHash(t.GetProperty("definitionHash").GetString()!)!.FindState(t.GetProperty("state").GetString()!)
+                is { InZorg: true, Owner: not null })
+            .Select(t => t.GetProperty("patientId").GetString()!).ToHashSet();
+        var dashboard = await (await demo.Client("praktijkmanager").GetAsync("/api/dashboard")).Body();
+        dashboard.GetProperty("inZorg").GetInt32().ShouldBe(inZorg.Count);
+        dashboard.GetProperty("inBeeld").GetInt32().ShouldBe(marked.Count(p => !inZorg.Contains(p)));
+        marked.Count(p => !inZorg.Contains(p)).ShouldBeGreaterThanOrEqualTo(1); // KB-zonder-traject-1 at least
+        dashboard.GetProperty("active").GetInt32().ShouldBe(open.Count);
+        Value("in-beeld").ShouldBe(dashboard.GetProperty("inBeeld").GetInt32());
+        Value("in-zorg").ShouldBe(dashboard.GetProperty("inZorg").GetInt32());
     }
 }

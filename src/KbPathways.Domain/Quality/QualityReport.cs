@@ -87,12 +87,10 @@ public static class QualityReport
             Flow(Mdo, pathway, group.SelectMany(r => r.Facts.Marks).Where(m => m.Indicator == Mdo).Select(m => m.At));
 
             var completed = group.Where(r => r.Facts.CompletedAt is { } c && InPeriod(c)).ToList();
-            var paired = completed
-                .Select(r => (First: r.Facts.FirstScores.GetValueOrDefault(settings.CvgInstrument), Last: r.Facts.LastScores.GetValueOrDefault(settings.CvgInstrument)))
-                .Where(p => p.First is not null && p.Last is not null && p.Last.At > p.First.At).ToList();
-            Mean("cvg-start", pathway, paired.Select(p => p.First!.Total));
-            Mean("cvg-eind", pathway, paired.Select(p => p.Last!.Total));
-            Mean("cvg-verschil", pathway, paired.Select(p => p.Last!.Total - p.First!.Total));
+            var paired = Paired(completed, settings.CvgInstrument);
+            Mean("cvg-start", pathway, paired.Select(p => p.First.Total));
+            Mean("cvg-eind", pathway, paired.Select(p => p.Last.Total));
+            Mean("cvg-verschil", pathway, paired.Select(p => p.Last.Total - p.First.Total));
 
             Mean("dagen-signaal-intake", pathway, group
                 .Select(r => (r.StartedAt, Intake: r.Facts.Marks.FirstOrDefault(m => m.Indicator == Intake)))
@@ -154,6 +152,11 @@ public static class QualityReport
             .Where(g => g.MaxBy(m => m.At)!.Marked).Select(g => g.Key);
         return (marked.Where(p => !inZorg.Contains(p)).ToHashSet(StringComparer.Ordinal), inZorg);
     }
+
+    /// <summary>The first and the last score of <paramref name="instrument"/> per trajectory that has two, taken at different moments.</summary>
+    public static IReadOnlyList<(ScoreAt First, ScoreAt Last)> Paired(IEnumerable<TrajectoryRow> rows, string instrument) =>
+        [.. rows.Select(r => (First: r.Facts.FirstScores.GetValueOrDefault(instrument), Last: r.Facts.LastScores.GetValueOrDefault(instrument)))
+            .Where(p => p.First is not null && p.Last is not null && p.Last.At > p.First.At).Select(p => (p.First!, p.Last!))];
 
     private static bool InZorgAt(TrajectoryRow row, Func<string, PathwayDefinition?> definitions, DateTimeOffset at) =>
         row.ActiveAt(at) && StateAt(row, definitions, at) is { InZorg: true, Owner: not null };

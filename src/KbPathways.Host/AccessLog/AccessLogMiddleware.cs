@@ -16,7 +16,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
     public static bool IsPatientData(PathString path) =>
         path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
         || path.StartsWithSegments("/api/whatif") || path.StartsWithSegments("/api/migrations")
-        || path.StartsWithSegments("/api/worklist") || path.StartsWithSegments("/api/dashboard");
+        || path.StartsWithSegments("/api/worklist") || path.StartsWithSegments("/api/dashboard") || path.StartsWithSegments("/api/quality");
 
     public async Task InvokeAsync(HttpContext context, IDocumentStore store)
     {
@@ -93,7 +93,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         (_, _, "migrations") => ("U", "trajectory.migrate"),
         (_, _, "whatif") => ("R", "whatif.run"),
         (_, _, "worklist") => ("R", "worklist.read"),
-        (_, _, "dashboard") => ("R", "dashboard.read"), // a replay reads every selected patient's history (kwaliteitscyclus)
+        (_, _, "dashboard") => ("R", "dashboard.read"),
+        (_, _, "quality") => ("R", "quality.read"), // figures derived from every patient's trajectories
         _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),
     };
 

@@ -1,7 +1,7 @@
 using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Quality;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
-using Marten;
 using Wolverine.Http;
 
 namespace KbPathways.Host.Api;
@@ -9,13 +9,17 @@ namespace KbPathways.Host.Api;
 public sealed record WorkItem(Guid TrajectoryId, string PatientId, string Pathway, string Track, string State, string Owner,
     string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon);
 
-public sealed record StateCount(string Pathway, string State, int Count, bool InZorg);
+public sealed record StateCount(string Pathway, string State, string Label, int Count, bool InZorg);
 
-public sealed record Dashboard(DateTimeOffset At, int Active, int Completed, IReadOnlyList<StateCount> States, IReadOnlyList<WorkItem> Overdue);
+/// <summary>Mean CVG at the start and at the latest measurement, over the open trajectories measured at least twice.</summary>
+public sealed record CvgChange(decimal? Start, decimal? Latest, int Trajectories);
+
+public sealed record Dashboard(DateTimeOffset At, int InBeeld, int InZorg, int Active, int Completed, IReadOnlyList<StateCount> States,
+    IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg);
 
 /// <summary>
-/// The worklist (GET /api/worklist) and the practice dashboard (GET /api/dashboard), derived from the trajectory
-/// summaries that are written in the same transaction as the events.
+/// The worklist (GET /api/worklist) and the practice KB-dashboard (GET /api/dashboard), derived from the trajectory
+/// summaries that are written in the same transaction as the events, and from the KB marks.
 /// </summary>
 public static class DashboardEndpoints
 {
@@ -23,49 +27,48 @@ public static class DashboardEndpoints
     public static readonly TimeSpan DueSoonWindow = TimeSpan.FromDays(7);
 
     [WolverineGet("/api/worklist")]
-    public static async Task<IReadOnlyList<WorkItem>> Worklist(CurrentUser user, IDocumentStore store, TrajectoryService trajectories,
-        BusinessClock clock, CancellationToken ct)
+    public static async Task<IReadOnlyList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, CancellationToken ct)
     {
-        var items = await Items(user.Practice, store, trajectories, clock, ct);
-        return [.. items.Where(i => user.Roles.Contains(i.Owner)).OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)];
+        var data = await service.LoadAsync(user.Practice, ct);
+        return [.. Items(data, clock.Now).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item).OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)];
     }
 
     [WolverineGet("/api/dashboard")]
-    public static async Task<Dashboard> Get(CurrentUser user, IDocumentStore store, TrajectoryService trajectories, QualityOptions quality,
-        BusinessClock clock, CancellationToken ct)
+    public static async Task<Dashboard> Get(CurrentUser user, QualityService service, QualityOptions quality, BusinessClock clock, CancellationToken ct)
     {
         user.RequireOneOf(quality.Roles, "dashboards");
-        await using var session = store.QuerySession();
-        var all = await session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice).ToListAsync(ct);
-        var states = new List<StateCount>();
-        foreach (var group in all.Where(t => !t.Completed).GroupBy(t => (t.PathwayId, t.State, t.DefinitionHash)))
-        {
-            var definition = await trajectories.Definitions.ResolveAsync(session, group.Key.DefinitionHash, ct);
-            states.Add(new StateCount(group.Key.PathwayId, group.Key.State, group.Count(), definition?.FindState(group.Key.State)?.InZorg == true));
-        }
-        var merged = states.GroupBy(s => (s.Pathway, s.State)).Select(g => g.First() with { Count = g.Sum(s => s.Count) })
+        var data = await service.LoadAsync(user.Practice, ct);
+        var now = clock.Now;
+        var open = data.Summaries.Where(t => !t.Completed).ToList();
+        var states = open.GroupBy(t => (t.PathwayId, t.State))
+            .Select(g => (g.Key, Count: g.Count(), State: data.Definition(g.First().DefinitionHash)?.FindState(g.Key.State)))
+            .Select(g => new StateCount(g.Key.PathwayId, g.Key.State, g.State?.Label ?? g.Key.State, g.Count, g.State?.InZorg == true))
             .OrderBy(s => s.Pathway, StringComparer.Ordinal).ThenBy(s => s.State, StringComparer.Ordinal).ToList();
-        var overdue = (await Items(user.Practice, store, trajectories, clock, ct)).Where(i => i.DueAt <= clock.Now).OrderBy(i => i.DueAt).ToList();
-        return new Dashboard(clock.Now, all.Count(t => !t.Completed), all.Count(t => t.Completed), merged, overdue);
+        var items = Items(data, now);
+        var (inBeeld, inZorg) = QualityReport.CareStatus(data.Rows, data.Marks, data.Definition, now);
+        var paired = QualityReport.Paired(data.Rows.Where(r => r.Facts.CompletedAt is null), service.Settings.CvgInstrument);
+        return new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
+            [.. items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt)],
+            [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => i.Item)],
+            new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count));
     }
 
+    private static decimal? Mean(IEnumerable<decimal> values) => values.Any() ? Math.Round(values.Average(), 2) : null;
+
     /// <summary>One item per open trajectory and track whose current state has an owner, with its next deadline.</summary>
-    private static async Task<List<WorkItem>> Items(string practice, IDocumentStore store, TrajectoryService trajectories, BusinessClock clock,
-        CancellationToken ct)
+    private static List<(WorkItem Item, StateDefinition State)> Items(PracticeData data, DateTimeOffset now)
     {
-        await using var session = store.QuerySession();
-        var open = await session.Query<TrajectorySummary>().Where(t => t.Practice == practice && !t.Completed).ToListAsync(ct);
-        var items = new List<WorkItem>();
-        foreach (var t in open)
+        var items = new List<(WorkItem, StateDefinition)>();
+        foreach (var t in data.Summaries.Where(t => !t.Completed))
         {
-            if (await trajectories.Definitions.ResolveAsync(session, t.DefinitionHash, ct) is not { } definition) continue;
+            if (data.Definition(t.DefinitionHash) is not { } definition) continue;
             foreach (var track in definition.Tracks)
             {
                 var stateName = track.Name == PathwayDefinition.MainTrack ? t.State : t.Tracks.GetValueOrDefault(track.Name);
                 if (track.States.FirstOrDefault(s => s.Name == stateName) is not { Owner: { } owner } state) continue;
                 var next = t.Deadlines.Where(d => d.Track == track.Name).MinBy(d => d.DueAt);
-                items.Add(new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt,
-                    next is not null && next.DueAt <= clock.Now + DueSoonWindow));
+                items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt,
+                    next is not null && next.DueAt <= now + DueSoonWindow), state));
             }
         }
         return items;

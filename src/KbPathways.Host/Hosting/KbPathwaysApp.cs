@@ -81,6 +81,7 @@ public static class KbPathwaysApp
             o.ConnectionString = connection;
             o.Definitions = definitions;
             o.Patients = builder.Configuration.GetSection("Patients").Get<PatientOptions>() ?? new PatientOptions();
+            o.Quality = builder.Configuration.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions();
         }).IntegrateWithWolverine().ApplyAllDatabaseChangesOnStartup();
         builder.Services.AddSingleton<DeadlineAlarms>();
         builder.Services.AddHostedService<DeadlineRecovery>();
