@@ -39,6 +39,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<PatientService>();
         services.AddSingleton(options.Quality);
         services.AddSingleton<QualityService>();
+        services.AddSingleton<ReplayService>();
         return services.AddMarten(marten =>
         {
             marten.Connection(options.ConnectionString);

@@ -116,4 +116,78 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         Value("in-beeld").ShouldBe(dashboard.GetProperty("inBeeld").GetInt32());
         Value("in-zorg").ShouldBe(dashboard.GetProperty("inZorg").GetInt32());
     }
+
+    private async Task<List<string>> Summaries()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(demo.Postgres.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select id::text || ' ' || data::text from kbpathways.mt_doc_trajectorysummary order by id", connection);
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
+        return rows;
+    }
+
+    private async Task<(int Exit, string Output, string Errors)> Cli(params string[] args)
+    {
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        var exit = await KbPathways.Host.Cli.StoreCommand.RunAsync(
+            [.. args, $"--ConnectionStrings:Postgres={demo.Postgres.ConnectionString}", $"--Pathways:Path={Path.Combine(HostFixture.RepoRoot, "pathways")}",
+             "--Logging:LogLevel:Default=Warning"], output, errors);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    [Fact]
+    public async Task Given_summaries_deleted_and_a_stray_one_added_When_rebuilt_from_the_events_Then_they_equal_the_live_ones()
+    {
+        var live = await Summaries();
+        live.Count.ShouldBeGreaterThan(20);
+        await using (var connection = new Npgsql.NpgsqlConnection(demo.Postgres.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await new Npgsql.NpgsqlCommand("delete from kbpathways.mt_doc_trajectorysummary", connection).ExecuteNonQueryAsync();
+        }
+        await using (var session = demo.App.Services.GetRequiredService<IDocumentStore>().LightweightSession())
+        {
+            session.Store(new KbPathways.Projections.TrajectorySummary { Id = Guid.NewGuid(), Practice = DemoData.Practice, PatientId = "stray" });
+            await session.SaveChangesAsync();
+        }
+
+        var (exit, output, errors) = await Cli("rebuild");
+
+        exit.ShouldBe(0, errors);
+        output.ShouldContain($"rebuilt {live.Count} trajectory summaries");
+        output.ShouldContain("removed 1 without a stream");
+        errors.ShouldContain("rebuild: 100%");
+        (await Summaries()).ShouldBe(live);
+    }
+
+    [Fact]
+    public async Task Given_a_stricter_gfi_threshold_When_replayed_from_the_command_line_Then_it_reports_the_affected_and_writes_nothing()
+    {
+        var candidate = Path.Combine(Path.GetTempPath(), $"kandidaat-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(candidate, "extends: proactieve-ouderenzorg\nsettings:\n  gfiDrempel: 10\n");
+        var before = await EventCount();
+
+        var (exit, output, errors) = await Cli("whatif", "--practice", DemoData.Practice, "--candidate", candidate, "--json");
+
+        exit.ShouldBe(0, errors);
+        var report = JsonDocument.Parse(output).RootElement;
+        report.GetProperty("pathway").GetString().ShouldBe("proactieve-ouderenzorg");
+        var api = await (await demo.Client("praktijkmanager").PostAsJsonAsync("/api/whatif",
+            new { candidate = "extends: proactieve-ouderenzorg\nsettings:\n  gfiDrempel: 10\n" })).Body();
+        report.GetProperty("affected").GetInt32().ShouldBe(api.GetProperty("affected").GetInt32());
+        report.GetProperty("affected").GetInt32().ShouldBeGreaterThan(0);
+        report.GetProperty("total").GetInt32().ShouldBe(api.GetProperty("total").GetInt32());
+        (await EventCount()).ShouldBe(before);
+
+        (await Cli("whatif", "--practice", DemoData.Practice)).Exit.ShouldBe(2);
+    }
+
+    private async Task<long> EventCount()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(demo.Postgres.ConnectionString);
+        await connection.OpenAsync();
+        return (long)(await new Npgsql.NpgsqlCommand("select count(*) from kbpathways.mt_events", connection).ExecuteScalarAsync())!;
+    }
 }

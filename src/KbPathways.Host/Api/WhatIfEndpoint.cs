@@ -19,8 +19,6 @@ public sealed class QualityOptions
 /// <param name="Candidate">The candidate pathway as YAML: a whole pathway, or an overlay with <c>extends</c>.</param>
 public sealed record WhatIfRequest(string? Candidate, string? State, DateTimeOffset? StartedFrom, DateTimeOffset? StartedTo);
 
-public sealed record WhatIfReport(string Pathway, string CandidateHash, int Total, int Affected, IReadOnlyList<WhatIfResult> Items);
-
 /// <summary>
 /// POST /api/whatif: re-runs the practice's trajectories of the candidate's pathway (optionally only those in a
 /// state, or started in a period) against the candidate and reports what would differ. Reads events; writes none.
@@ -28,23 +26,12 @@ public sealed record WhatIfReport(string Pathway, string CandidateHash, int Tota
 public static class WhatIfEndpoint
 {
     [WolverinePost("/api/whatif")]
-    public static async Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
-        IDocumentStore store, BusinessClock clock, CancellationToken ct)
+    public static Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
+        ReplayService replay, CancellationToken ct)
     {
         user.RequireOneOf(quality.Roles, "what-if replays");
         var candidate = Candidates.Load(Problems.Body(request).Candidate, catalog);
-        await using var session = store.QuerySession();
-        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice && t.PathwayId == candidate.Id);
-        if (!string.IsNullOrEmpty(request.State)) query = query.Where(t => t.State == request.State);
-        if (request.StartedFrom is { } from) query = query.Where(t => t.StartedAt >= from);
-        if (request.StartedTo is { } to) query = query.Where(t => t.StartedAt < to);
-        var results = new List<WhatIfResult>();
-        foreach (var summary in await query.OrderBy(t => t.StartedAt).ToListAsync(ct))
-        {
-            var events = await session.Events.FetchStreamAsync(summary.Id, token: ct);
-            results.Add(WhatIf.Run([.. events.Select(e => e.Data)], candidate, clock.Now));
-        }
-        return new WhatIfReport(candidate.Id, candidate.Hash, results.Count, results.Count(r => r.Affected), results);
+        return replay.WhatIfAsync(user.Practice, candidate, new ReplaySelection(request.State, request.StartedFrom, request.StartedTo), ct);
     }
 }
 

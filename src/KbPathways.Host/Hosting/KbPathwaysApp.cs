@@ -27,7 +27,9 @@ namespace KbPathways.Host.Hosting;
 /// </summary>
 public static class KbPathwaysApp
 {
-    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null)
+    /// <param name="serving">false for a command that only uses the store (rebuild, whatif): it accepts no requests,
+    /// so it needs no production signing key.</param>
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null, bool serving = true)
     {
         var demo = args.Contains("--demo");
         // Settings (appsettings.json) live beside the binary; relative paths such as Pathways:Path stay relative to
@@ -50,7 +52,7 @@ public static class KbPathwaysApp
             throw new InvalidOperationException($"pathways in '{pathwaysPath}' have errors:\n{string.Join('\n', loaded.Errors)}");
 
         var auth = config.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
-        if (auth.IsDevelopmentKey && builder.Environment.IsProduction() && config["Auth:AllowDevelopmentKey"] != "true")
+        if (serving && auth.IsDevelopmentKey && builder.Environment.IsProduction() && config["Auth:AllowDevelopmentKey"] != "true")
             throw new InvalidOperationException("Production needs Auth:SigningKey and Auth:Issuer (or Auth:AllowDevelopmentKey=true for a demo).");
 
         var connection = config.GetConnectionString("Postgres");
@@ -59,7 +61,7 @@ public static class KbPathwaysApp
         {
             embedded = await EmbeddedPostgres.StartAsync(config["Embedded:DataDirectory"] ?? EmbeddedPostgres.DefaultDataDirectory());
             connection = embedded.ConnectionString;
-            Console.WriteLine($"KbPathways: no ConnectionStrings:Postgres configured; using the embedded PostgreSQL in {embedded.DataDirectory} on 127.0.0.1:{embedded.Port}");
+            Console.Error.WriteLine($"KbPathways: no ConnectionStrings:Postgres configured; using the embedded PostgreSQL in {embedded.DataDirectory} on 127.0.0.1:{embedded.Port}");
         }
 
         try

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Host.Api;
+using KbPathways.Host.Hosting;
+using KbPathways.Projections;
+using KbPathways.Projections.Database;
+
+namespace KbPathways.Host.Cli;
+
+/// <summary>
+/// Commands that work on the event store with the host's configuration (same connection string, or the same embedded
+/// PostgreSQL), without serving HTTP: <c>rebuild</c> and <c>whatif</c>.
+/// </summary>
+public static class StoreCommand
+{
+    public const string Usage = """
+        usage:
+          rebuild                                         rebuild the trajectory summaries from the events (hosts stopped)
+          whatif --practice <id> --candidate <file.yaml> [--state <state>] [--from yyyy-MM-dd] [--to yyyy-MM-dd] [--json]
+                                                          replay the practice's trajectories against a candidate pathway;
+                                                          writes nothing
+        Host settings may follow, e.g. --ConnectionStrings:Postgres="Host=…"
+        """;
+
+    private static readonly string[] Flags = ["--practice", "--candidate", "--state", "--from", "--to"];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors, CancellationToken ct = default)
+    {
+        var command = args.FirstOrDefault();
+        Dictionary<string, string> options;
+        string[] hostArgs;
+        try
+        {
+            (options, hostArgs) = Split(args.Skip(1));
+        }
+        catch (PathwayRuleException e)
+        {
+            return Fail(errors, e.Message);
+        }
+        if (command == "whatif" && (!options.ContainsKey("--practice") || !options.ContainsKey("--candidate")))
+            return Fail(errors, "whatif needs --practice and --candidate\n" + Usage);
+        if (command is not ("rebuild" or "whatif")) return Fail(errors, Usage);
+
+        var app = await KbPathwaysApp.BuildAsync(hostArgs, serving: false);
+        try
+        {
+            return command == "rebuild"
+                ? await Rebuild(app.Services.GetRequiredService<ReplayService>(), output, errors, ct)
+                : await WhatIf(app.Services, options, output, errors, ct);
+        }
+        catch (PathwayRuleException e)
+        {
+            foreach (var f in e.FieldErrors) errors.WriteLine(f.Message);
+            return Fail(errors, e.Message);
+        }
+        finally
+        {
+            var embedded = app.Services.GetService<EmbeddedPostgres>();
+            await app.DisposeAsync();
+            if (embedded is not null) await embedded.StopAsync();
+        }
+    }
+
+    private static async Task<int> Rebuild(ReplayService replay, TextWriter output, TextWriter errors, CancellationToken ct)
+    {
+        var bar = new ProgressBar(errors, Console.IsErrorRedirected || errors != Console.Error);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var result = await replay.RebuildAsync(new SyncProgress<RebuildProgress>(bar.Show), ct);
+        bar.Done();
+        var seconds = started.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rebuilt {result.Trajectories} trajectory summaries from {result.Events} events in {seconds:0.0} s ({result.Events / Math.Max(seconds, 0.001):0} events/s); removed {result.Removed} without a stream"));
+        return 0;
+    }
+
+    private static async Task<int> WhatIf(IServiceProvider services, Dictionary<string, string> options, TextWriter output, TextWriter errors, CancellationToken ct)
+    {
+        var candidate = Candidates.Load(await File.ReadAllTextAsync(options["--candidate"], ct), services.GetRequiredService<PathwayCatalog>());
+        var selection = new ReplaySelection(options.GetValueOrDefault("--state"), Day(options, "--from"), Day(options, "--to"));
+        var report = await services.GetRequiredService<ReplayService>().WhatIfAsync(options["--practice"], candidate, selection, ct);
+        if (options.ContainsKey("--json"))
+        {
+            output.WriteLine(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
+            return 0;
+        }
+        foreach (var item in report.Items.Where(i => i.Affected))
+        {
+            output.WriteLine($"{item.PatientId}  {item.TrajectoryId}  {item.RecordedState} → {item.CandidateState}");
+            foreach (var difference in item.Differences) output.WriteLine($"    {difference}");
+        }
+        output.WriteLine($"{report.Pathway} (candidate {report.CandidateHash[..12]}): {report.Affected} of {report.Total} trajectories would differ");
+        return 0;
+    }
+
+    private static DateTimeOffset? Day(Dictionary<string, string> options, string name) =>
+        options.TryGetValue(name, out var text)
+            ? DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+                ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+                : throw new PathwayRuleException(RejectionKind.InvalidData, $"{name} must be a date as yyyy-MM-dd")
+            : null;
+
+    private static (Dictionary<string, string> Options, string[] HostArgs) Split(IEnumerable<string> args)
+    {
+        var options = new Dictionary<string, string>();
+        var rest = new List<string>();
+        using var e = args.GetEnumerator();
+        while (e.MoveNext())
+        {
+            if (e.Current == "--json") options["--json"] = "";
+            else if (Flags.Contains(e.Current))
+            {
+                var name = e.Current;
+                options[name] = e.MoveNext() ? e.Current : throw new PathwayRuleException(RejectionKind.InvalidData, $"{name} needs a value");
+            }
+            else rest.Add(e.Current);
+        }
+        return (options, [.. rest]);
+    }
+
+    private static int Fail(TextWriter errors, string message)
+    {
+        errors.WriteLine(message);
+        return 2;
+    }
+
+    /// <summary>Calls back on the reporting thread, so the bar is drawn in order.</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    /// <summary>A bar redrawn in place on a terminal; on a pipe, one line per tenth.</summary>
+    private sealed class ProgressBar(TextWriter writer, bool plain)
+    {
+        private int lastTenth = -1;
+
+        public void Show(RebuildProgress p)
+        {
+            var fraction = p.Total == 0 ? 1 : (double)p.Events / p.Total;
+            if (plain)
+            {
+                var tenth = (int)(fraction * 10);
+                if (tenth == lastTenth) return;
+                lastTenth = tenth;
+                writer.WriteLine($"rebuild: {(int)(fraction * 100)}% ({p.Events}/{p.Total} events)");
+                return;
+            }
+            var filled = (int)(fraction * 30);
+            writer.Write($"\rrebuild [{new string('#', filled)}{new string('.', 30 - filled)}] {(int)(fraction * 100),3}% {p.Events}/{p.Total} events");
+        }
+
+        public void Done()
+        {
+            if (!plain) writer.WriteLine();
+        }
+    }
+}

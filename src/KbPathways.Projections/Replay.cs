@@ -1,0 +1,86 @@
+using JasperFx.Events;
+using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Replay;
+using KbPathways.Domain.Trajectories;
+using Marten;
+using Weasel.Core;
+
+namespace KbPathways.Projections;
+
+/// <summary>Which trajectories a what-if run replays: the candidate's pathway, optionally one state and a start period.</summary>
+public sealed record ReplaySelection(string? State = null, DateTimeOffset? StartedFrom = null, DateTimeOffset? StartedTo = null);
+
+public sealed record WhatIfReport(string Pathway, string CandidateHash, int Total, int Affected, IReadOnlyList<WhatIfResult> Items);
+
+public sealed record RebuildProgress(long Events, long Total);
+
+public sealed record RebuildResult(long Events, int Trajectories, int Removed);
+
+/// <summary>
+/// Looking back over the event store: what-if replays (read only) and rebuilding the trajectory summaries from the
+/// events. Both fold streams with the same pure Domain code the commands use.
+/// </summary>
+public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
+{
+    public const int PageSize = 10_000;
+
+    /// <summary>Re-runs the practice's selected trajectories of the candidate's pathway against the candidate. Writes nothing.</summary>
+    public async Task<WhatIfReport> WhatIfAsync(string practice, PathwayDefinition candidate, ReplaySelection selection, CancellationToken ct = default)
+    {
+        await using var session = store.QuerySession();
+        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == practice && t.PathwayId == candidate.Id);
+        if (!string.IsNullOrEmpty(selection.State)) query = query.Where(t => t.State == selection.State);
+        if (selection.StartedFrom is { } from) query = query.Where(t => t.StartedAt >= from);
+        if (selection.StartedTo is { } to) query = query.Where(t => t.StartedAt < to);
+        var ids = await query.OrderBy(t => t.StartedAt).Select(t => t.Id).ToListAsync(ct);
+        var results = new List<WhatIfResult>(ids.Count);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            var events = await session.Events.QueryAllRawEvents().Where(e => e.StreamId.IsOneOf(chunk)).OrderBy(e => e.Sequence).ToListAsync(ct);
+            var streams = events.GroupBy(e => e.StreamId).ToDictionary(g => g.Key, g => g.Select(e => e.Data).ToList());
+            results.AddRange(chunk.Where(streams.ContainsKey).Select(id => WhatIf.Run(streams[id], candidate, clock.Now)));
+        }
+        return new WhatIfReport(candidate.Id, candidate.Hash, results.Count, results.Count(r => r.Affected), results);
+    }
+
+    /// <summary>
+    /// Folds every trajectory stream from its first event and writes the summaries afresh: each one is replaced, and a
+    /// summary without a stream is removed. Run it with the hosts stopped; it reports progress per page of events.
+    /// </summary>
+    public async Task<RebuildResult> RebuildAsync(IProgress<RebuildProgress>? progress = null, CancellationToken ct = default)
+    {
+        var trajectories = new Dictionary<Guid, Trajectory>();
+        long done = 0, last = 0;
+        await using (var session = store.QuerySession())
+        {
+            var total = await session.Events.QueryAllRawEvents().LongCountAsync(ct);
+            while (true)
+            {
+                var page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last).OrderBy(e => e.Sequence).Take(PageSize).ToListAsync(ct);
+                if (page.Count == 0) break;
+                foreach (var e in page)
+                {
+                    if (e.Data is TrajectoryStarted started) trajectories[e.StreamId] = Trajectory.Create(started);
+                    else if (trajectories.TryGetValue(e.StreamId, out var state)) trajectories[e.StreamId] = Trajectory.Evolve(state, e.Data);
+                }
+                last = page[^1].Sequence;
+                done += page.Count;
+                progress?.Report(new RebuildProgress(done, Math.Max(total, done)));
+            }
+        }
+        await store.BulkInsertAsync<TrajectorySummary>([.. trajectories.Values.Select(TrajectorySummary.Of)], BulkInsertMode.OverwriteExisting, 1000, ct);
+        int removed;
+        await using (var session = store.LightweightSession())
+        {
+            var stale = await session.Query<TrajectorySummary>().Select(t => t.Id).ToListAsync(ct);
+            var orphans = stale.Where(id => !trajectories.ContainsKey(id)).ToArray();
+            removed = orphans.Length;
+            if (removed > 0)
+            {
+                session.DeleteWhere<TrajectorySummary>(t => t.Id.IsOneOf(orphans));
+                await session.SaveChangesAsync(ct);
+            }
+        }
+        return new RebuildResult(done, trajectories.Count, removed);
+    }
+}
