@@ -30,6 +30,8 @@ public class AuthorizationMatrixTests(HostFixture host)
     private static readonly Row[] Rows =
     [
         new("GET", "/health", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/dashboard", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/dashboard/{asset}", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/openapi/{documentName}.json", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/api-docs/{documentName?}", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/api-docs/scalar.js", null, HttpStatusCode.OK, HttpStatusCode.OK),

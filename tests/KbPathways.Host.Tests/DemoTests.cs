@@ -32,6 +32,10 @@ public sealed class DemoHost : IAsyncLifetime
 
     public HttpClient Client(params string[] roles) => App.Client(Address, DemoData.Practice, roles);
 
+    public string Token(params string[] roles) =>
+        KbPathways.Host.Identity.KbClaims.CreateToken(App.Services.GetRequiredService<KbPathways.Host.Identity.AuthOptions>(), "user-" + roles[0], "Test",
+            roles, DemoData.Practice, TimeSpan.FromHours(1));
+
     public async Task DisposeAsync()
     {
         await App.StopAsync();
@@ -189,5 +193,63 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         await using var connection = new Npgsql.NpgsqlConnection(demo.Postgres.ConnectionString);
         await connection.OpenAsync();
         return (long)(await new Npgsql.NpgsqlCommand("select count(*) from kbpathways.mt_events", connection).ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Given_the_dashboard_page_in_a_headless_browser_Then_it_shows_the_numbers_the_api_returns()
+    {
+        await using var browser = await HeadlessChromium.StartAsync();
+        await browser.NavigateAsync($"{demo.Address}dashboard#token={demo.Token("praktijkmanager")}");
+
+        (await browser.EvaluateAsync("location.hash")).GetString().ShouldBe("");   // the token left the address bar
+        var page = await browser.EvaluateAsync("""
+            JSON.stringify({
+              error: document.querySelector('#error').hidden ? null : document.querySelector('#error').textContent,
+              from: document.querySelector('#from').value, to: document.querySelector('#to').value,
+              kpi: Object.fromEntries([...document.querySelectorAll('[data-testid^=kpi-]')].map(n => [n.dataset.testid.slice(4), [Number(n.dataset.value), n.textContent]])),
+              states: [...document.querySelectorAll('[data-testid=state-bar]')].map(n => `${n.dataset.pathway}/${n.dataset.state}=${n.dataset.count}`),
+              overdue: document.querySelectorAll('[data-testid=overdue-row]').length,
+              months: [...document.querySelectorAll('[data-testid=month-bar]')].map(n => n.dataset.month),
+              indicators: [...document.querySelectorAll('[data-testid=indicator]')].map(n => `${n.dataset.indicator}|${n.dataset.pathway}|${n.dataset.group}|${n.dataset.value}`),
+              headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
+            })
+            """);
+        var shown = JsonDocument.Parse(page.GetString()!).RootElement;
+        shown.GetProperty("error").ValueKind.ShouldBe(JsonValueKind.Null, shown.GetProperty("error").ToString());
+
+        var manager = demo.Client("praktijkmanager");
+        var dashboard = await (await manager.GetAsync("/api/dashboard")).Body();
+        var quality = await (await manager.GetAsync($"/api/quality?from={shown.GetProperty("from")}&to={shown.GetProperty("to")}")).Body();
+        int Kpi(string name) => (int)shown.GetProperty("kpi").GetProperty(name)[0].GetDecimal();
+        Kpi("inBeeld").ShouldBe(dashboard.GetProperty("inBeeld").GetInt32());
+        Kpi("inZorg").ShouldBe(dashboard.GetProperty("inZorg").GetInt32());
+        Kpi("active").ShouldBe(dashboard.GetProperty("active").GetInt32());
+        Kpi("completed").ShouldBe(dashboard.GetProperty("completed").GetInt32());
+        Kpi("handovers").ShouldBe(dashboard.GetProperty("openHandovers").GetArrayLength());
+        Kpi("overdue").ShouldBe(dashboard.GetProperty("overdue").GetArrayLength());
+        shown.GetProperty("kpi").GetProperty("active")[1].GetString().ShouldBe(dashboard.GetProperty("active").GetInt32().ToString());
+        shown.GetProperty("states").EnumerateArray().Select(s => s.GetString()).ShouldBe(dashboard.GetProperty("states").EnumerateArray()
+            .Select(s => $"{s.GetProperty("pathway").GetString()}/{s.GetProperty("state").GetString()}={s.GetProperty("count").GetInt32()}"));
+        shown.GetProperty("overdue").GetInt32().ShouldBe(dashboard.GetProperty("overdue").GetArrayLength());
+        var rows = quality.GetProperty("indicators").EnumerateArray().ToList();
+        shown.GetProperty("indicators").EnumerateArray().Select(s => s.GetString()).Order().ShouldBe(rows.Where(v => v.GetProperty("month").ValueKind == JsonValueKind.Null)
+            .Select(v => $"{v.GetProperty("indicator").GetString()}|{v.GetProperty("pathway").GetString()}|{v.GetProperty("group").GetString()}|{(v.GetProperty("value") is { ValueKind: JsonValueKind.Number } n ? n.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture) : "")}").Order());
+        shown.GetProperty("months").EnumerateArray().Select(s => s.GetString()).ShouldBe(rows
+            .Where(v => v.GetProperty("month").ValueKind == JsonValueKind.String && v.GetProperty("pathway").ValueKind == JsonValueKind.Null
+                        && v.GetProperty("indicator").GetString() is "instroom" or "uitstroom")
+            .Select(v => v.GetProperty("month").GetString()).Distinct().Order());
+        shown.GetProperty("headings").EnumerateArray().Select(h => h.GetString()).ShouldContain("Verlopen termijnen");
+
+        var screenshot = await browser.ScreenshotAsync();
+        screenshot.Take(8).ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+        var artifacts = Path.Combine(HostFixture.RepoRoot, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await File.WriteAllBytesAsync(Path.Combine(artifacts, "dashboard.png"), screenshot);
+
+        // a role without dashboard rights sees a Dutch explanation, not numbers
+        await browser.EvaluateAsync("sessionStorage.clear()");
+        await browser.NavigateAsync($"{demo.Address}dashboard#token={demo.Token("poh-ggz")}");
+        (await browser.EvaluateAsync("document.querySelector('#error').textContent")).GetString()!.ShouldContain("Uw rol mag het dashboard niet zien");
+        (await browser.EvaluateAsync("document.querySelector('#content').hidden")).GetBoolean().ShouldBeTrue();
     }
 }

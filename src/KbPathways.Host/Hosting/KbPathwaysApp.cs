@@ -121,6 +121,7 @@ public static class KbPathwaysApp
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-docs").AllowAnonymous();
         app.MapGet("/health", Health).AllowAnonymous();
+        DashboardPage.Map(app);
         app.MapWolverineEndpoints();
         return app;
     }
