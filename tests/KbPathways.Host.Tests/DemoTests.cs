@@ -117,6 +117,12 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         dashboard.GetProperty("inBeeld").GetInt32().ShouldBe(marked.Count(p => !inZorg.Contains(p)));
         marked.Count(p => !inZorg.Contains(p)).ShouldBeGreaterThanOrEqualTo(1); // KB-zonder-traject-1 at least
         dashboard.GetProperty("active").GetInt32().ShouldBe(open.Count);
+        var mdoStates = catalog.All.SelectMany(d => d.AllStates.Where(st => d.Tracks.First(t => t.Name == st.Track).TransitionsFrom(st)
+            .Any(x => x.Indicators.Contains("mdo"))).Select(st => $"{d.Id}/{st.Name}")).ToHashSet();
+        dashboard.GetProperty("mdoList").EnumerateArray().Select(i => i.GetProperty("patientId").GetString()).Order().ShouldBe(open
+            .Where(t => mdoStates.Contains($"{t.GetProperty("pathwayId").GetString()}/{t.GetProperty("state").GetString()}"))
+            .Select(t => t.GetProperty("patientId").GetString()).Order());
+        dashboard.GetProperty("mdoList").GetArrayLength().ShouldBeGreaterThan(0);
         Value("in-beeld").ShouldBe(dashboard.GetProperty("inBeeld").GetInt32());
         Value("in-zorg").ShouldBe(dashboard.GetProperty("inZorg").GetInt32());
     }
@@ -209,6 +215,7 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
               kpi: Object.fromEntries([...document.querySelectorAll('[data-testid^=kpi-]')].map(n => [n.dataset.testid.slice(4), [Number(n.dataset.value), n.textContent]])),
               states: [...document.querySelectorAll('[data-testid=state-bar]')].map(n => `${n.dataset.pathway}/${n.dataset.state}=${n.dataset.count}`),
               overdue: document.querySelectorAll('[data-testid=overdue-row]').length,
+              mdo: [...document.querySelectorAll('[data-testid=mdo-row]')].map(n => n.dataset.trajectory),
               months: [...document.querySelectorAll('[data-testid=month-bar]')].map(n => n.dataset.month),
               indicators: [...document.querySelectorAll('[data-testid=indicator]')].map(n => `${n.dataset.indicator}|${n.dataset.pathway}|${n.dataset.group}|${n.dataset.value}`),
               headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
@@ -231,6 +238,8 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         shown.GetProperty("states").EnumerateArray().Select(s => s.GetString()).ShouldBe(dashboard.GetProperty("states").EnumerateArray()
             .Select(s => $"{s.GetProperty("pathway").GetString()}/{s.GetProperty("state").GetString()}={s.GetProperty("count").GetInt32()}"));
         shown.GetProperty("overdue").GetInt32().ShouldBe(dashboard.GetProperty("overdue").GetArrayLength());
+        shown.GetProperty("mdo").EnumerateArray().Select(s => s.GetString())
+            .ShouldBe(dashboard.GetProperty("mdoList").EnumerateArray().Select(i => i.GetProperty("trajectoryId").GetString()));
         var rows = quality.GetProperty("indicators").EnumerateArray().ToList();
         shown.GetProperty("indicators").EnumerateArray().Select(s => s.GetString()).Order().ShouldBe(rows.Where(v => v.GetProperty("month").ValueKind == JsonValueKind.Null)
             .Select(v => $"{v.GetProperty("indicator").GetString()}|{v.GetProperty("pathway").GetString()}|{v.GetProperty("group").GetString()}|{(v.GetProperty("value") is { ValueKind: JsonValueKind.Number } n ? n.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture) : "")}").Order());

@@ -14,8 +14,11 @@ public sealed record StateCount(string Pathway, string State, string Label, int 
 /// <summary>Mean CVG at the start and at the latest measurement, over the open trajectories measured at least twice.</summary>
 public sealed record CvgChange(decimal? Start, decimal? Latest, int Trajectories);
 
+/// <summary>A patient on the MDO list: an MDO step is open to them now; with their last MDO and the next deadline.</summary>
+public sealed record MdoItem(Guid TrajectoryId, string PatientId, string Pathway, string State, DateTimeOffset? LastMdo, string? NextDeadline, DateTimeOffset? DueAt);
+
 public sealed record Dashboard(DateTimeOffset At, int InBeeld, int InZorg, int Active, int Completed, IReadOnlyList<StateCount> States,
-    IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg);
+    IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg, IReadOnlyList<MdoItem> MdoList);
 
 /// <summary>
 /// The worklist (GET /api/worklist) and the practice KB-dashboard (GET /api/dashboard), derived from the trajectory
@@ -50,8 +53,22 @@ public static class DashboardEndpoints
         return new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
             [.. items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt)],
             [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => i.Item)],
-            new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count));
+            new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
+            MdoList(data));
     }
+
+    /// <summary>
+    /// The MDO list: open trajectories whose current state offers a step tagged <c>mdo</c>, soonest deadline first,
+    /// with the date of their last MDO.
+    /// </summary>
+    private static List<MdoItem> MdoList(PracticeData data) =>
+        [.. data.Summaries.Where(t => !t.Completed)
+            .Where(t => data.Definition(t.DefinitionHash) is { } d && d.FindState(t.State) is { } state
+                        && d.Tracks.First(track => track.Name == state.Track).TransitionsFrom(state).Any(x => x.Indicators.Contains(QualityReport.Mdo)))
+            .Select(t => (t, Next: t.Deadlines.MinBy(d => d.DueAt)))
+            .Select(x => new MdoItem(x.t.Id, x.t.PatientId, x.t.PathwayId, x.t.State,
+                x.t.Facts?.Marks.LastOrDefault(m => m.Indicator == QualityReport.Mdo)?.At, x.Next?.Name, x.Next?.DueAt))
+            .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)];
 
     private static decimal? Mean(IEnumerable<decimal> values) => values.Any() ? Math.Round(values.Average(), 2) : null;
 

@@ -89,6 +89,15 @@ function renderDashboard(d) {
     return row;
   }));
   $("#overdue-none").hidden = d.overdue.length > 0;
+
+  const day = (at) => at ? new Date(at).toLocaleDateString("nl-NL") : "–";
+  $("#mdo tbody").replaceChildren(...d.mdoList.map(i => {
+    const row = el("tr", { "data-testid": "mdo-row", "data-trajectory": i.trajectoryId });
+    for (const text of [i.patientId, titles[i.pathway] ?? i.pathway, i.state, day(i.lastMdo), i.nextDeadline ?? "", day(i.dueAt)])
+      row.append(el("td", {}, text));
+    return row;
+  }));
+  $("#mdo-none").hidden = d.mdoList.length > 0;
 }
 
 function renderQuality(q) {
