@@ -62,6 +62,23 @@ public class AccessLogTests(HostFixture host)
     }
 
     [Fact]
+    public async Task Given_a_worklist_naming_many_patients_Then_one_record_names_them_all_and_each_patient_view_finds_it()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var patients = Enumerable.Range(0, 300).Select(i => $"patient-met-een-lang-nummer-{i:0000}").ToList();
+        foreach (var patient in patients) await huisarts.Start("solk", patient);   // 300 ids: ~10 KB, beyond a btree index row
+
+        var worklist = await huisarts.GetAsync("/api/worklist");
+
+        worklist.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var forFirst = await Log($"?patientId={patients[0]}");
+        var forLast = await Log($"?patientId={patients[^1]}");
+        forFirst.ShouldContain(e => e.GetProperty("eventType").GetString() == "worklist.read");
+        forLast.Single(e => e.GetProperty("eventType").GetString() == "worklist.read").GetProperty("patient").GetString()!.Split(',').Length.ShouldBe(300);
+        (await Log("?patientId=patient-met-een-lang-nummer-9999")).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Given_a_request_without_token_When_denied_Then_it_is_logged_without_a_user()
     {
         var store = host.Services.GetRequiredService<AccessLogStore>();

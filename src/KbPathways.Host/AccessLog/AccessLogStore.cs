@@ -35,7 +35,9 @@ public sealed class AccessLogStore(string connectionString)
               patient text NULL, object text NULL, user_id text NULL, on_behalf_of text NULL, practice text NULL,
               access_point text NOT NULL, authorised boolean NOT NULL, treatment_relation boolean NULL, consent boolean NULL,
               emergency boolean NOT NULL, status int NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
-            CREATE INDEX IF NOT EXISTS access_log_patient ON {Table} (practice, patient);
+            -- a response may name thousands of patients (a dashboard): index each one, not the whole list
+            DROP INDEX IF EXISTS kbpathways.access_log_patient;
+            CREATE INDEX IF NOT EXISTS access_log_patients ON {Table} USING gin (string_to_array(patient, ','));
             CREATE INDEX IF NOT EXISTS access_log_user ON {Table} (practice, user_id);
             """, connection);
         await command.ExecuteNonQueryAsync(ct);
@@ -78,7 +80,7 @@ public sealed class AccessLogStore(string connectionString)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand($"""
-            SELECT * FROM {Table} WHERE practice = @practice AND (@patient::text IS NULL OR patient = @patient)
+            SELECT * FROM {Table} WHERE practice = @practice AND (@patient::text IS NULL OR string_to_array(patient, ',') @> ARRAY[@patient::text])
               AND (@user::text IS NULL OR user_id = @user) ORDER BY seq LIMIT @limit
             """, connection);
         command.Parameters.AddWithValue("practice", practice);

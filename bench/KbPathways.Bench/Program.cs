@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using KbPathways.Bench;
+using KbPathways.Domain.Pathways.Loading;
+using KbPathways.Domain.Replay;
+using KbPathways.Domain.Trajectories;
+using KbPathways.Host.Hosting;
+using KbPathways.Host.Identity;
+using KbPathways.Projections;
+using KbPathways.Projections.Database;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Npgsql;
+
+// One run, every figure: Domain (BenchmarkDotNet), the PostgreSQL ceiling and the API at concurrency 1/8/32,
+// what-if replay, seeding to --events, rebuild, dashboard/worklist latency at that size, the API again on the big
+// store, and the process's working set. JSON lines as it goes, a table at the end.
+var events = Option("--events", 1_000_000);
+var practices = Option("--practices", 50);
+var seconds = Option("--seconds", 8);
+var report = new Report();
+Console.Error.WriteLine($"KbPathways bench: {Environment.ProcessorCount} cores, .NET {Environment.Version}, target {events:N0} events over {practices} practices");
+
+// 1. Domain
+var bdn = BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
+    .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+    .AddLogger(NullLogger.Instance).AddColumnProvider(DefaultColumnProviders.Instance)
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator));
+foreach (var r in bdn.Reports.Where(r => r.ResultStatistics is not null))
+    report.Add("domain", r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), r.ResultStatistics!.Mean / 1000, "µs/op",
+        $"allocated {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0:N0} B/op");
+
+// 2. A private PostgreSQL and the host in this process
+var dir = Path.Combine(Path.GetTempPath(), "kbpathways-bench-" + Guid.NewGuid().ToString("N")[..8]);
+Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dir + "-key", "key"));
+await using var postgres = await EmbeddedPostgres.StartAsync(dir);
+var app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:0");
+    builder.Configuration["ConnectionStrings:Postgres"] = postgres.ConnectionString.Replace("Maximum Pool Size=64", "Maximum Pool Size=100");
+    builder.Configuration["Pathways:Path"] = Paths.Pathways;
+    builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+    builder.Configuration["Limits:RequestsPerSecond"] = "1000000";
+    builder.Configuration["Limits:Burst"] = "1000000";
+});
+await app.StartAsync();
+var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+var auth = app.Services.GetRequiredService<AuthOptions>();
+var store = app.Services.GetRequiredService<IDocumentStore>();
+var solk = app.Services.GetRequiredService<PathwayCatalog>().Current("bench-api", "solk")!;
+
+// 3. Ceiling and API, same run, same concurrency
+await Ceiling.PrepareAsync(postgres.ConnectionString);
+await Api.RunAsync(address, auth, "bench-warmup", 8, TimeSpan.FromSeconds(3)); // JIT, Wolverine code generation, pools
+var ratios = new Dictionary<int, (double Api, double Ceiling)>();
+foreach (var concurrency in new[] { 1, 8, 32 })
+{
+    var ceiling = await Ceiling.RunAsync(postgres.ConnectionString, concurrency, TimeSpan.FromSeconds(seconds));
+    report.Add("ceiling", $"Npgsql event insert + summary upsert, {concurrency} clients", ceiling.PerSecond, "tx/s", ceiling.Latency);
+    var api = await Api.RunAsync(address, auth, $"bench-api-{concurrency}", concurrency, TimeSpan.FromSeconds(seconds));
+    report.Add("api", $"steps over HTTP, concurrency {concurrency}", api.PerSecond, "steps/s", api.Latency);
+    ratios[concurrency] = (api.PerSecond, ceiling.PerSecond);
+    report.Add("ratio", $"API / ceiling, concurrency {concurrency}", api.PerSecond / ceiling.PerSecond, "×", "");
+}
+var smallStore8 = ratios[8].Api;
+report.Add("memory", "working set after the API runs", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
+    $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB (host + load generator in one process)");
+
+// 4. What-if: recorded streams re-run against a candidate (pure, in memory)
+List<IReadOnlyList<object>> recorded;
+await using (var session = store.QuerySession())
+{
+    var ids = await session.Query<TrajectorySummary>().Where(t => t.PathwayId == "solk").Select(t => t.Id).Take(1000).ToListAsync();
+    recorded = [];
+    foreach (var id in ids) recorded.Add([.. (await session.Events.FetchStreamAsync(id)).Select(e => e.Data)]);
+}
+var candidate = PathwayLoader.Load("solk.yaml", File.ReadAllText(Path.Combine(Paths.Pathways, "solk.yaml")).Replace("evaluatieTermijn: P6W", "evaluatieTermijn: P2W")).Definitions.Single();
+{
+    var watch = Stopwatch.StartNew();
+    long replayed = 0;
+    while (watch.Elapsed < TimeSpan.FromSeconds(3))
+        foreach (var stream in recorded)
+        {
+            WhatIf.Run(stream, candidate, Walk.Epoch.AddYears(2));
+            replayed += stream.Count;
+        }
+    report.Add("whatif", $"what-if replay ({recorded.Count} recorded SOLK streams, shorter evaluation term)", replayed / watch.Elapsed.TotalSeconds, "events/s", "");
+}
+
+// 5. Seed to the target size, straight into the store (decided by the Domain, appended by Marten)
+{
+    var watch = Stopwatch.StartNew();
+    var seeded = await Seeder.RunAsync(store, solk, events, practices);
+    report.Add("seed", $"seeded {seeded.Trajectories:N0} trajectories / {seeded.Events:N0} events", seeded.Events / watch.Elapsed.TotalSeconds, "events/s", "");
+}
+
+// 6. Rebuild every summary from the events
+{
+    var watch = Stopwatch.StartNew();
+    var rebuilt = await app.Services.GetRequiredService<ReplayService>().RebuildAsync();
+    report.Add("rebuild", $"rebuild of {rebuilt.Trajectories:N0} summaries from {rebuilt.Events:N0} events", rebuilt.Events / watch.Elapsed.TotalSeconds, "events/s", "");
+}
+
+// 7. Dashboard and worklist at that size (one practice of --practices), and the API again on the big store
+int total;
+await using (var session = store.QuerySession()) total = await session.Query<TrajectorySummary>().CountAsync();
+foreach (var route in new[] { "/api/dashboard", "/api/worklist" })
+{
+    var latency = await Api.QueryAsync(address, auth, Seeder.Practice(0), route, 200);
+    report.Add("query", $"GET {route} (one practice, {total:N0} trajectories in the store)", latency.PerSecond, "req/s", latency.Latency);
+}
+var big = await Api.RunAsync(address, auth, "bench-api-big", 8, TimeSpan.FromSeconds(seconds));
+report.Add("api", $"steps over HTTP, concurrency 8, store of {events:N0}+ events", big.PerSecond, "steps/s", big.Latency);
+report.Add("flatness", "steps/s on the big store / on the small store (concurrency 8)", big.PerSecond / smallStore8, "×", "");
+report.Add("memory", "working set at the end", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
+    $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB");
+
+await app.StopAsync();
+await app.DisposeAsync();
+report.Print();
+await postgres.StopAsync();
+try { Directory.Delete(dir, true); } catch (IOException) { }
+return 0;
+
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+namespace KbPathways.Bench
+{
+    public sealed record Measured(double PerSecond, string Latency);
+
+    public sealed class Report
+    {
+        private readonly List<(string Kind, string What, double Value, string Unit, string Note)> rows = [];
+
+        public void Add(string kind, string what, double value, string unit, string note)
+        {
+            rows.Add((kind, what, value, unit, note));
+            Console.WriteLine(JsonSerializer.Serialize(new { kind, what, value = Math.Round(value, 2), unit, note }));
+        }
+
+        public void Print()
+        {
+            Console.WriteLine();
+            Console.WriteLine($"| {"measure",-78} | {"value",12} | {"unit",-9} | notes");
+            Console.WriteLine($"|{new string('-', 80)}|{new string('-', 14)}|{new string('-', 11)}|------");
+            foreach (var r in rows)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.What,-78} | {r.Value,12:N1} | {r.Unit,-9} | {r.Note}"));
+        }
+
+        public static string Percentiles(List<double> ms)
+        {
+            ms.Sort();
+            double P(double q) => ms.Count == 0 ? 0 : ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
+            return string.Create(CultureInfo.InvariantCulture, $"p50 {P(0.50):0.0} ms, p90 {P(0.90):0.0} ms, p99 {P(0.99):0.0} ms (n={ms.Count})");
+        }
+    }
+
+    /// <summary>The durable-write ceiling: the engine's transaction shape (insert one event row with a unique (stream, version), upsert one summary) through Npgsql alone.</summary>
+    public static class Ceiling
+    {
+        public static async Task PrepareAsync(string connection)
+        {
+            await using var db = new NpgsqlConnection(connection);
+            await db.OpenAsync();
+            await new NpgsqlCommand("""
+                create schema if not exists bench;
+                create table if not exists bench.events (seq bigserial primary key, stream uuid not null, version int not null, type text not null,
+                  data jsonb not null, at timestamptz not null default now(), unique (stream, version));
+                create table if not exists bench.summaries (id uuid primary key, data jsonb not null, version int not null);
+                """, db).ExecuteNonQueryAsync();
+        }
+
+        public static async Task<Measured> RunAsync(string connection, int concurrency, TimeSpan duration)
+        {
+            var latencies = new List<double>();
+            var stop = DateTime.UtcNow + duration;
+            var watch = Stopwatch.StartNew();
+            const string Event = """{"trajectoryId":"x","trigger":"evaluatieGehouden","track":"main","from":"BehandelingHuisarts","to":"BehandelingHuisarts","data":{"evaluatie":"gaat goed"}}""";
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+            {
+                var mine = new List<double>();
+                await using var db = new NpgsqlConnection(connection);
+                await db.OpenAsync();
+                var stream = Guid.NewGuid();
+                var version = 0;
+                while (DateTime.UtcNow < stop)
+                {
+                    var t = Stopwatch.GetTimestamp();
+                    await using var tx = await db.BeginTransactionAsync();
+                    version++;
+                    await using (var batch = new NpgsqlBatch(db, tx))
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("insert into bench.events (stream, version, type, data) values ($1, $2, 'step_taken', $3::jsonb)")
+                            { Parameters = { new() { Value = stream }, new() { Value = version }, new() { Value = Event } } });
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("insert into bench.summaries (id, data, version) values ($1, $2::jsonb, $3) on conflict (id) do update set data = excluded.data, version = excluded.version")
+                            { Parameters = { new() { Value = stream }, new() { Value = Event }, new() { Value = version } } });
+                        await batch.ExecuteNonQueryAsync();
+                    }
+                    await tx.CommitAsync();
+                    mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                }
+                lock (latencies) latencies.AddRange(mine);
+            }));
+            return new Measured(latencies.Count / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies));
+        }
+    }
+
+    /// <summary>POHs over HTTP: each worker walks new patients through SOLK, one request per step, with a bearer token.</summary>
+    public static class Api
+    {
+        public static async Task<Measured> RunAsync(Uri address, AuthOptions auth, string practice, int concurrency, TimeSpan duration)
+        {
+            using var client = Client(address, auth, practice, concurrency, "huisarts");
+            var latencies = new List<double>();
+            var stop = DateTime.UtcNow + duration;
+            var watch = Stopwatch.StartNew();
+            var patients = 0;
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+            {
+                var mine = new List<double>();
+                while (DateTime.UtcNow < stop)
+                {
+                    var patient = $"bench-{Interlocked.Increment(ref patients)}";
+                    var t = Stopwatch.GetTimestamp();
+                    var started = await client.PostAsJsonAsync("/api/trajectories", new { patientId = patient, pathway = "solk" });
+                    started.EnsureSuccessStatusCode();
+                    mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+                    foreach (var (trigger, json) in Walk.Steps)
+                    {
+                        if (DateTime.UtcNow >= stop) break;
+                        t = Stopwatch.GetTimestamp();
+                        var content = new StringContent($$"""{"trigger":"{{trigger}}","data":{{json}}}""", System.Text.Encoding.UTF8, "application/json");
+                        var response = await client.PostAsync($"/api/trajectories/{id}/fire", content);
+                        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{trigger}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                        mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    }
+                }
+                lock (latencies) latencies.AddRange(mine);
+            }));
+            return new Measured(latencies.Count / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies));
+        }
+
+        public static async Task<Measured> QueryAsync(Uri address, AuthOptions auth, string practice, string route, int times)
+        {
+            using var client = Client(address, auth, practice, 1, "praktijkmanager", "huisarts");
+            for (var i = 0; i < 5; i++) (await client.GetAsync(route)).EnsureSuccessStatusCode();
+            var latencies = new List<double>();
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < times; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                (await client.GetAsync(route)).EnsureSuccessStatusCode();
+                latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+            return new Measured(times / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies));
+        }
+
+        private static HttpClient Client(Uri address, AuthOptions auth, string practice, int connections, params string[] roles)
+        {
+            var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = address };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+                KbClaims.CreateToken(auth, "bench-" + roles[0], "Bench", roles, practice, TimeSpan.FromHours(2)));
+            return client;
+        }
+    }
+
+    /// <summary>Fills the store with walked SOLK trajectories spread over practices and 18 months, 500 per transaction.</summary>
+    public static class Seeder
+    {
+        public static string Practice(int i) => $"bench-praktijk-{i:00}";
+
+        public static async Task<(int Trajectories, long Events)> RunAsync(IDocumentStore store, KbPathways.Domain.Pathways.Model.PathwayDefinition solk, long target, int practices)
+        {
+            var random = new Random(7);
+            long written = 0;
+            var trajectories = 0;
+            while (written < target)
+            {
+                await using var session = store.LightweightSession();
+                for (var i = 0; i < 500 && written < target; i++, trajectories++)
+                {
+                    var id = Guid.CreateVersion7();
+                    var start = Walk.Epoch.AddHours(random.Next(0, 18 * 30 * 24));
+                    var events = Walk.Events(solk, id, Practice(trajectories % practices), $"seed-{trajectories}", start, random.Next(0, Walk.Steps.Length + 1));
+                    session.Events.StartStream<Trajectory>(id, events.ToArray());
+                    session.Store(TrajectorySummary.Of(Trajectory.Replay(events)));
+                    written += events.Count;
+                }
+                await session.SaveChangesAsync();
+                Console.Error.Write($"\rseed: {written:N0}/{target:N0} events");
+            }
+            Console.Error.WriteLine();
+            return (trajectories, written);
+        }
+    }
+}
