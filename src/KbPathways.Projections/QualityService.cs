@@ -36,12 +36,14 @@ public sealed class QualityService(IDocumentStore store, DefinitionRegistry defi
 {
     public QualitySettings Settings { get; } = options.ToSettings();
 
-    public async Task<PracticeData> LoadAsync(string practice, CancellationToken ct = default)
+    /// <param name="openOnly">Only the open trajectories and no KB marks: what a worklist needs.</param>
+    public async Task<PracticeData> LoadAsync(string practice, CancellationToken ct = default, bool openOnly = false)
     {
         await using var session = store.QuerySession();
-        var summaries = await session.Query<TrajectorySummary>().Where(t => t.Practice == practice).ToListAsync(ct);
-        var placed = await session.Events.QueryRawEventDataOnly<KbMarkPlaced>().Where(e => e.Practice == practice).ToListAsync(ct);
-        var removed = await session.Events.QueryRawEventDataOnly<KbMarkRemoved>().Where(e => e.Practice == practice).ToListAsync(ct);
+        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == practice);
+        var summaries = await (openOnly ? query.Where(t => !t.Completed) : query).ToListAsync(ct);
+        IReadOnlyList<KbMarkPlaced> placed = openOnly ? [] : await session.Events.QueryRawEventDataOnly<KbMarkPlaced>().Where(e => e.Practice == practice).ToListAsync(ct);
+        IReadOnlyList<KbMarkRemoved> removed = openOnly ? [] : await session.Events.QueryRawEventDataOnly<KbMarkRemoved>().Where(e => e.Practice == practice).ToListAsync(ct);
         var resolved = new Dictionary<string, PathwayDefinition?>();
         foreach (var hash in summaries.SelectMany(s => (s.Facts?.States.Select(v => v.Hash) ?? []).Append(s.DefinitionHash)).Distinct())
             resolved[hash] = await definitions.ResolveAsync(session, hash, ct);

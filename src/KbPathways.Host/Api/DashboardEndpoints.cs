@@ -32,7 +32,7 @@ public static class DashboardEndpoints
     [WolverineGet("/api/worklist")]
     public static async Task<IReadOnlyList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, CancellationToken ct)
     {
-        var data = await service.LoadAsync(user.Practice, ct);
+        var data = await service.LoadAsync(user.Practice, ct, openOnly: true);
         return [.. Items(data, clock.Now).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item).OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)];
     }
 

@@ -38,8 +38,8 @@ public static class QualityEndpoint
 
         var report = await service.ReportAsync(user.Practice, start, end, ct);
         return csv
-            ? Results.Text(QualityReport.ToCsv(report), "text/csv; charset=utf-8")
-                .WithHeader("Content-Disposition", $"attachment; filename=\"kwaliteit-{start:yyyy-MM-dd}-{end:yyyy-MM-dd}.csv\"")
+            ? Results.File(System.Text.Encoding.UTF8.GetBytes(QualityReport.ToCsv(report)), "text/csv; charset=utf-8",
+                $"kwaliteit-{start:yyyy-MM-dd}-{end:yyyy-MM-dd}.csv")
             : Results.Ok(new QualityView(start, end, service.Settings.Zone.Id, QualityReport.Labels, report));
     }
 
@@ -55,16 +55,5 @@ public static class QualityEndpoint
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) return day;
         errors[name] = ["must be a date as yyyy-MM-dd"];
         return fallback;
-    }
-
-    private static IResult WithHeader(this IResult result, string name, string value) => new HeaderResult(result, name, value);
-
-    private sealed class HeaderResult(IResult inner, string name, string value) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.Headers[name] = value;
-            return inner.ExecuteAsync(context);
-        }
     }
 }
