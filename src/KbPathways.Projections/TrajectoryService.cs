@@ -15,11 +15,21 @@ public sealed record MigrationOutcome(Guid TrajectoryId, string PatientId, int F
 public sealed record CommandResult(Trajectory Trajectory, IReadOnlyList<object> Events);
 
 /// <summary>
+/// Work that must commit or fail together with a command's events (e.g. a host's deadline alarms in its outbox):
+/// called with the command's session before it is saved, once per trajectory the command changes.
+/// </summary>
+public interface ICommandParticipant
+{
+    ValueTask EnlistAsync(IDocumentSession session, string practice, CommandResult result, CancellationToken ct);
+}
+
+/// <summary>
 /// Runs Domain decisions against the Marten event store: load the stream, decide, append with an expected version
 /// (so of two racing commands one loses, with nothing appended), and keep the summary document in the same
 /// transaction. Every read and write is scoped to the caller's practice; another practice's trajectory is "not found".
 /// </summary>
-public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, DefinitionRegistry definitions, BusinessClock clock)
+public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, DefinitionRegistry definitions, BusinessClock clock,
+    IEnumerable<ICommandParticipant> participants)
 {
     private const int RaceRetries = 3;
 
@@ -49,6 +59,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 if (dryRun) continue;
                 session.Events.Append(state.Id, after.Version, events.ToArray());
                 session.Store(TrajectorySummary.Of(after));
+                await EnlistAsync(session, practice, new CommandResult(after, events), ct);
             }
             catch (PathwayRuleException e)
             {
@@ -70,7 +81,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     }
 
     public async Task<CommandResult> StartAsync(string practice, Caller caller, string patientId, string pathwayId,
-        IReadOnlyDictionary<string, JsonElement> data, Action<IDocumentSession, Trajectory>? inTransaction = null, CancellationToken ct = default)
+        IReadOnlyDictionary<string, JsonElement> data, Func<IDocumentSession, Trajectory, ValueTask>? inTransaction = null, CancellationToken ct = default)
     {
         var definition = catalog.Current(practice, pathwayId) ?? throw new NotFoundException();
         var id = Guid.CreateVersion7();
@@ -79,10 +90,12 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         session.Events.StartStream<Trajectory>(id, events);
         var trajectory = Trajectory.Replay(events);
         session.Store(TrajectorySummary.Of(trajectory));
-        inTransaction?.Invoke(session, trajectory);
+        var result = new CommandResult(trajectory, events);
+        await EnlistAsync(session, practice, result, ct);
+        if (inTransaction is not null) await inTransaction(session, trajectory);
         await session.SaveChangesAsync(ct);
         EngineMetrics.Record(pathwayId, events);
-        return new CommandResult(trajectory, events);
+        return result;
     }
 
     /// <summary>
@@ -90,7 +103,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     /// the command is decided again on the fresh state (decisions are pure, so this is safe).
     /// </summary>
     public async Task<CommandResult> FireAsync(string practice, Guid id, FireTrigger command,
-        Action<IDocumentSession, Trajectory>? inTransaction = null, CancellationToken ct = default)
+        Func<IDocumentSession, Trajectory, ValueTask>? inTransaction = null, CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -112,12 +125,14 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             session.Events.Append(id, after.Version, events.ToArray());
             session.Store(TrajectorySummary.Of(after));
             PatientService.RecordObservations(session, state, definition, events);
-            inTransaction?.Invoke(session, after);
+            var result = new CommandResult(after, events);
+            await EnlistAsync(session, practice, result, ct);
+            if (inTransaction is not null) await inTransaction(session, after);
             try
             {
                 await session.SaveChangesAsync(ct);
                 EngineMetrics.Record(state.PathwayId, events);
-                return new CommandResult(after, events);
+                return result;
             }
             catch (ConcurrencyException) when (command.ExpectedVersion is null && attempt < RaceRetries)
             {
@@ -129,36 +144,41 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             }
         }
     }
-}
 
-public static class TrajectoryServiceDeadlines
-{
     /// <summary>
     /// A deadline's alarm rang. Acts only while that deadline is still armed and due (per the clock), so an early,
     /// late or repeated alarm has exactly one effect. Returns null when there was nothing to do.
     /// </summary>
-    public static async Task<CommandResult?> FireDeadlineAsync(this TrajectoryService service, IDocumentStore store, BusinessClock clock, string practice, Guid id, DeadlineDue due, CancellationToken ct = default)
+    public async Task<CommandResult?> FireDeadlineAsync(string practice, Guid id, DeadlineDue due, CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
-            var state = await service.LoadAsync(session, practice, id, ct);
-            if (state is null || await service.Definitions.ResolveAsync(session, state.DefinitionHash, ct) is not { } definition) return null;
+            var state = await LoadAsync(session, practice, id, ct);
+            if (state is null || await definitions.ResolveAsync(session, state.DefinitionHash, ct) is not { } definition) return null;
             var events = TrajectoryDecider.FireDeadline(due, state, definition, clock.Now);
             if (events.Count == 0) return null;
             var after = events.Aggregate(state, Trajectory.Evolve);
             session.Events.Append(id, after.Version, events.ToArray());
             session.Store(TrajectorySummary.Of(after));
+            var result = new CommandResult(after, events);
+            await EnlistAsync(session, practice, result, ct);
             try
             {
                 await session.SaveChangesAsync(ct);
                 EngineMetrics.Record(state.PathwayId, events);
-                return new CommandResult(after, events);
+                return result;
             }
-            catch (ConcurrencyException) when (attempt < 3)
+            catch (ConcurrencyException) when (attempt < RaceRetries)
             {
+                // Another node handled the same alarm (or a step raced it): decide again on the fresh state.
             }
         }
+    }
+
+    private async ValueTask EnlistAsync(IDocumentSession session, string practice, CommandResult result, CancellationToken ct)
+    {
+        foreach (var participant in participants) await participant.EnlistAsync(session, practice, result, ct);
     }
 }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using KbPathways.Host.AccessLog;
 using Microsoft.Extensions.DependencyInjection;
+using KbPathways.Projections.Database;
 using Npgsql;
 
 namespace KbPathways.Host.Tests;
@@ -84,36 +85,65 @@ public class AccessLogTests(HostFixture host)
         var store = host.Services.GetRequiredService<AccessLogStore>();
         await using var connection = new NpgsqlConnection(host.ConnectionString);
         await connection.OpenAsync();
-        async Task<long> Count() => (long)(await new NpgsqlCommand("SELECT count(*) FROM kbpathways.access_log WHERE user_id IS NULL", connection).ExecuteScalarAsync())!;
+        async Task<long> Count() => (long)(await new NpgsqlCommand($"SELECT count(*) FROM {AuditSchema.Log} WHERE user_id IS NULL", connection).ExecuteScalarAsync())!;
         var before = await Count();
 
         (await host.Client(practice).GetAsync("/api/trajectories")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 
         (await Count()).ShouldBe(before + 1);
-        (await store.VerifyAsync()).ShouldBeNull();
+        // The host's sealer chains it within a second or so.
+        AccessLogBreak? found = null;
+        for (var i = 0; i < 40 && (found = await store.VerifyAsync(TimeSpan.Zero)) is not null; i++) await Task.Delay(250);
+        found.ShouldBeNull();
     }
 
     [Fact]
-    public async Task Given_a_stored_record_When_altered_Then_verification_names_it()
+    public async Task Given_the_applications_database_role_When_it_tries_to_alter_the_log_Then_postgres_refuses()
     {
-        var store = host.Services.GetRequiredService<AccessLogStore>();
-        var scratch = new AccessLogStore(host.ConnectionString.Replace("Database=kbpathways", "Database=postgres"));
-        await using (var admin = new NpgsqlConnection(host.ConnectionString.Replace("Database=kbpathways", "Database=postgres")))
+        (await host.Client(practice, "huisarts").GetAsync("/api/worklist")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        host.Services.GetRequiredService<AccessLogStore>().RoleCanAlter.ShouldBe(false);
+        await using var connection = new NpgsqlConnection(host.ConnectionString); // the role the host runs as
+        await connection.OpenAsync();
+        foreach (var sql in new[]
         {
-            await admin.OpenAsync();
-            await new NpgsqlCommand("DROP TABLE IF EXISTS kbpathways.access_log", admin).ExecuteNonQueryAsync();
+            $"UPDATE {AuditSchema.Log} SET patient = 'x'", $"DELETE FROM {AuditSchema.Log}", $"TRUNCATE {AuditSchema.Log}",
+            $"DELETE FROM {AuditSchema.Seal}", $"UPDATE {AuditSchema.Seal} SET hash = ''", $"DROP TABLE {AuditSchema.Log}",
+            $"ALTER TABLE {AuditSchema.Log} DISABLE TRIGGER ALL",
+        })
+        {
+            var refused = await Should.ThrowAsync<PostgresException>(() => new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync());
+            refused.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege, sql);
         }
+        var health = await (await host.Client(practice).GetAsync("/health")).Body();
+        health.GetProperty("accessLogAppendOnly").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Given_sealed_records_When_an_administrator_alters_or_removes_one_Then_verification_names_it()
+    {
+        // A scratch log in another database, so the host's own log stays intact.
+        var scratchDb = host.AdminConnectionString.Replace("Database=kbpathways", "Database=postgres");
+        await using var admin = new NpgsqlConnection(scratchDb);
+        await admin.OpenAsync();
+        await new NpgsqlCommand($"DROP SCHEMA IF EXISTS {AuditSchema.Schema} CASCADE; {AuditSchema.CreateTables}", admin).ExecuteNonQueryAsync();
+        var scratch = new AccessLogStore(scratchDb);
         await scratch.EnsureAsync();
         for (var i = 0; i < 5; i++)
-            await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", $"p{i}", null, "u", "u", practice, "test", true, null, null, false, 200, ""));
-        (await scratch.VerifyAsync()).ShouldBeNull();
+            await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", $"p{i}", null, "u", "u", practice, "test", true, null, null, false, 200));
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(1, "record not sealed"));
+        (await scratch.SealAsync()).ShouldBe(5);
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBeNull();
 
-        await using var connection = new NpgsqlConnection(host.ConnectionString.Replace("Database=kbpathways", "Database=postgres"));
-        await connection.OpenAsync();
-        await new NpgsqlCommand("UPDATE kbpathways.access_log SET patient = 'someone-else' WHERE seq = 3", connection).ExecuteNonQueryAsync();
-        (await scratch.VerifyAsync()).ShouldBe(3);
-        await new NpgsqlCommand("UPDATE kbpathways.access_log SET patient = 'p2' WHERE seq = 3; DELETE FROM kbpathways.access_log WHERE seq = 4", connection).ExecuteNonQueryAsync();
-        (await scratch.VerifyAsync()).ShouldBe(4);
-        (await store.VerifyAsync()).ShouldBeNull(); // the host's own log is untouched
+        await new NpgsqlCommand($"UPDATE {AuditSchema.Log} SET patient = 'someone-else' WHERE seq = 3", admin).ExecuteNonQueryAsync();
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(3, "record changed"));
+        await new NpgsqlCommand($"UPDATE {AuditSchema.Log} SET patient = 'p2' WHERE seq = 3; DELETE FROM {AuditSchema.Log} WHERE seq = 4", admin).ExecuteNonQueryAsync();
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(4, "record removed"));
+        await new NpgsqlCommand($"DELETE FROM {AuditSchema.Seal} WHERE seq = 4", admin).ExecuteNonQueryAsync();
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(5, "seal 4 is missing"));
+
+        await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", "p9", null, "u", "u", practice, "test", true, null, null, false, 200));
+        (await scratch.SealAsync()).ShouldBe(1); // sealing goes on after the break; the break stays visible
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(5, "seal 4 is missing"));
+        await new NpgsqlCommand($"DROP SCHEMA {AuditSchema.Schema} CASCADE", admin).ExecuteNonQueryAsync();
     }
 }

@@ -20,6 +20,8 @@ public sealed class HostFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
     public string ConnectionString => postgres!.ConnectionString;
+    /// <summary>A superuser: for tests that play the database administrator.</summary>
+    public string AdminConnectionString => postgres!.AdminConnectionString;
     public IServiceProvider Services => app!.Services;
 
     private static string FindRoot()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using KbPathways.Projections.Database;
 using Npgsql;
 
 namespace KbPathways.Host.AccessLog;
@@ -9,78 +10,124 @@ namespace KbPathways.Host.AccessLog;
 /// One NEN 7513 record: what happened (action C/R/U/D/E and a coded event type), when (UTC, to the second, the start
 /// of the event), which patient, which user and on whose behalf, in which practice, from which access point, and the
 /// four checks (authorised, treatment relationship, consent, emergency access; null = not evaluated here).
+/// <see cref="Hash"/> is the record's seal, null until it is sealed.
 /// </summary>
 public sealed record AccessLogEntry(
     long Sequence, DateTimeOffset At, string Action, string EventType, string? Patient, string? Object, string? User,
     string? OnBehalfOf, string? Practice, string AccessPoint, bool Authorised, bool? TreatmentRelation, bool? Consent,
-    bool Emergency, int Status, string Hash);
+    bool Emergency, int Status, string? Hash = null);
+
+/// <summary>The first place where the log and its seals disagree.</summary>
+public sealed record AccessLogBreak(long Sequence, string Problem);
 
 /// <summary>
-/// The append-only access log in its own table, chained by SHA-256: each record's hash covers its fields and the
-/// previous hash, so a changed or removed row is detected by <see cref="VerifyAsync"/>. Appends take a transaction-level
-/// advisory lock so the chain has one order.
+/// The append-only access log. A request's record is one plain INSERT (no lock, so requests never queue behind each
+/// other); a sealer then chains the records, in the order it finds them, into a SHA-256 chain in a second table: each
+/// seal covers one record's fields, its position and the previous seal. <see cref="VerifyAsync"/> recomputes the chain
+/// and names a record that was changed or removed, or left unsealed. One sealer at a time (an advisory lock), so two
+/// hosts share one chain. The application's database role may only SELECT and INSERT (see <see cref="AuditSchema"/>).
 /// </summary>
 public sealed class AccessLogStore(string connectionString)
 {
-    private const string Table = "kbpathways.access_log";
+    private const long AdvisoryLock = 7513;
+    /// <summary>How far behind the newest sealed record a late-committing record is still looked for.</summary>
+    private const long LateWindow = 100_000;
+    private const string Columns = "seq, at, action, event_type, patient, object, user_id, on_behalf_of, practice, access_point, authorised, treatment_relation, consent, emergency, status";
+
+    /// <summary>Whether this connection's role can change or remove records (it should not: see docs/reliability.md).</summary>
+    public bool? RoleCanAlter { get; private set; }
 
     public async Task EnsureAsync(CancellationToken ct = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"""
-            CREATE SCHEMA IF NOT EXISTS kbpathways;
-            CREATE TABLE IF NOT EXISTS {Table} (
-              seq bigint PRIMARY KEY, at timestamptz NOT NULL, action char(1) NOT NULL, event_type text NOT NULL,
-              patient text NULL, object text NULL, user_id text NULL, on_behalf_of text NULL, practice text NULL,
-              access_point text NOT NULL, authorised boolean NOT NULL, treatment_relation boolean NULL, consent boolean NULL,
-              emergency boolean NOT NULL, status int NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
-            -- a response may name thousands of patients (a dashboard): index each one, not the whole list
-            DROP INDEX IF EXISTS kbpathways.access_log_patient;
-            CREATE INDEX IF NOT EXISTS access_log_patients ON {Table} USING gin (string_to_array(patient, ','));
-            CREATE INDEX IF NOT EXISTS access_log_user ON {Table} (practice, user_id);
+        await using var connection = await OpenAsync(ct);
+        await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{AuditSchema.Seal}') IS NOT NULL", connection))
+            if (!(bool)(await exists.ExecuteScalarAsync(ct))!)
+            {
+                // Not provisioned by an administrator: create it as this role (which then owns it and could alter it).
+                await using var create = new NpgsqlCommand(AuditSchema.CreateTables, connection);
+                await create.ExecuteNonQueryAsync(ct);
+            }
+        await using var check = new NpgsqlCommand($"""
+            SELECT has_table_privilege(current_user, '{AuditSchema.Log}', 'UPDATE') OR has_table_privilege(current_user, '{AuditSchema.Log}', 'DELETE')
+                OR has_table_privilege(current_user, '{AuditSchema.Log}', 'TRUNCATE') OR has_table_privilege(current_user, '{AuditSchema.Seal}', 'DELETE')
             """, connection);
-        await command.ExecuteNonQueryAsync(ct);
+        RoleCanAlter = (bool)(await check.ExecuteScalarAsync(ct))!;
     }
 
-    public async Task AppendAsync(AccessLogEntry entry, CancellationToken ct = default)
+    public async Task<long> AppendAsync(AccessLogEntry entry, CancellationToken ct = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var insert = new NpgsqlCommand($"""
+            INSERT INTO {AuditSchema.Log} (at, action, event_type, patient, object, user_id, on_behalf_of, practice, access_point,
+              authorised, treatment_relation, consent, emergency, status)
+            VALUES (@at, @action, @type, @patient, @object, @user, @behalf, @practice, @point, @authorised, @treatment, @consent, @emergency, @status)
+            RETURNING seq
+            """, connection);
+        var p = insert.Parameters;
+        p.AddWithValue("at", Second(entry.At)); p.AddWithValue("action", entry.Action);
+        p.AddWithValue("type", entry.EventType); p.AddWithValue("patient", (object?)entry.Patient ?? DBNull.Value);
+        p.AddWithValue("object", (object?)entry.Object ?? DBNull.Value); p.AddWithValue("user", (object?)entry.User ?? DBNull.Value);
+        p.AddWithValue("behalf", (object?)entry.OnBehalfOf ?? DBNull.Value); p.AddWithValue("practice", (object?)entry.Practice ?? DBNull.Value);
+        p.AddWithValue("point", entry.AccessPoint); p.AddWithValue("authorised", entry.Authorised);
+        p.AddWithValue("treatment", (object?)entry.TreatmentRelation ?? DBNull.Value); p.AddWithValue("consent", (object?)entry.Consent ?? DBNull.Value);
+        p.AddWithValue("emergency", entry.Emergency); p.AddWithValue("status", entry.Status);
+        return (long)(await insert.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Seals the records not yet sealed, oldest first, extending the chain. Returns how many it sealed; 0 also when
+    /// another sealer holds the lock (it will seal them).
+    /// </summary>
+    public async Task<int> SealAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7513)", connection, tx))
-            await lockCommand.ExecuteNonQueryAsync(ct);
-        long seq = 1;
+        await using (var take = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({AdvisoryLock})", connection, tx))
+            if (!(bool)(await take.ExecuteScalarAsync(ct))!) return 0;
+        long position = 0, lastSeq = 0;
         var previous = "";
-        await using (var last = new NpgsqlCommand($"SELECT seq, hash FROM {Table} ORDER BY seq DESC LIMIT 1", connection, tx))
+        await using (var last = new NpgsqlCommand($"SELECT position, seq, hash FROM {AuditSchema.Seal} ORDER BY position DESC LIMIT 1", connection, tx))
         await using (var reader = await last.ExecuteReaderAsync(ct))
-            if (await reader.ReadAsync(ct)) (seq, previous) = (reader.GetInt64(0) + 1, reader.GetString(1));
-        var stored = entry with { Sequence = seq, At = Second(entry.At) };
+            if (await reader.ReadAsync(ct)) (position, lastSeq, previous) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2));
+        await using var pending = new NpgsqlCommand($"""
+            SELECT {Columns} FROM {AuditSchema.Log} l
+            WHERE l.seq > @floor AND NOT EXISTS (SELECT 1 FROM {AuditSchema.Seal} s WHERE s.seq = l.seq)
+            ORDER BY l.seq LIMIT 5000
+            """, connection, tx);
+        pending.Parameters.AddWithValue("floor", Math.Max(0, lastSeq - LateWindow));
+        var entries = await Read(pending, ct);
+        if (entries.Count == 0) return 0;
+        var positions = new long[entries.Count];
+        var seqs = new long[entries.Count];
+        var prevs = new string[entries.Count];
+        var hashes = new string[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            positions[i] = ++position;
+            seqs[i] = entries[i].Sequence;
+            prevs[i] = previous;
+            hashes[i] = previous = HashOf(entries[i], position, previous);
+        }
         await using (var insert = new NpgsqlCommand($"""
-            INSERT INTO {Table} VALUES (@seq, @at, @action, @type, @patient, @object, @user, @behalf, @practice, @point,
-              @authorised, @treatment, @consent, @emergency, @status, @prev, @hash)
+            INSERT INTO {AuditSchema.Seal} (position, seq, prev_hash, hash) SELECT * FROM unnest(@positions, @seqs, @prevs, @hashes)
             """, connection, tx))
         {
-            var p = insert.Parameters;
-            p.AddWithValue("seq", seq); p.AddWithValue("at", stored.At); p.AddWithValue("action", stored.Action);
-            p.AddWithValue("type", stored.EventType); p.AddWithValue("patient", (object?)stored.Patient ?? DBNull.Value);
-            p.AddWithValue("object", (object?)stored.Object ?? DBNull.Value); p.AddWithValue("user", (object?)stored.User ?? DBNull.Value);
-            p.AddWithValue("behalf", (object?)stored.OnBehalfOf ?? DBNull.Value); p.AddWithValue("practice", (object?)stored.Practice ?? DBNull.Value);
-            p.AddWithValue("point", stored.AccessPoint); p.AddWithValue("authorised", stored.Authorised);
-            p.AddWithValue("treatment", (object?)stored.TreatmentRelation ?? DBNull.Value); p.AddWithValue("consent", (object?)stored.Consent ?? DBNull.Value);
-            p.AddWithValue("emergency", stored.Emergency); p.AddWithValue("status", stored.Status);
-            p.AddWithValue("prev", previous); p.AddWithValue("hash", HashOf(stored, previous));
+            insert.Parameters.AddWithValue("positions", positions);
+            insert.Parameters.AddWithValue("seqs", seqs);
+            insert.Parameters.AddWithValue("prevs", prevs);
+            insert.Parameters.AddWithValue("hashes", hashes);
             await insert.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+        return entries.Count;
     }
 
     public async Task<IReadOnlyList<AccessLogEntry>> QueryAsync(string practice, string? patient, string? user, int limit, CancellationToken ct = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
+        await using var connection = await OpenAsync(ct);
         await using var command = new NpgsqlCommand($"""
-            SELECT * FROM {Table} WHERE practice = @practice AND (@patient::text IS NULL OR string_to_array(patient, ',') @> ARRAY[@patient::text])
+            SELECT {Columns}, (SELECT hash FROM {AuditSchema.Seal} s WHERE s.seq = l.seq) FROM {AuditSchema.Log} l
+            WHERE practice = @practice AND (@patient::text IS NULL OR string_to_array(patient, ',') @> ARRAY[@patient::text])
               AND (@user::text IS NULL OR user_id = @user) ORDER BY seq LIMIT @limit
             """, connection);
         command.Parameters.AddWithValue("practice", practice);
@@ -90,43 +137,100 @@ public sealed class AccessLogStore(string connectionString)
         return await Read(command, ct);
     }
 
-    /// <summary>Recomputes the chain; returns the sequence number of the first record that does not match, or null.</summary>
-    public async Task<long?> VerifyAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Recomputes the chain from the first seal: a seal out of position, a sealed record that is gone or whose fields
+    /// no longer give its hash, or a record older than <paramref name="grace"/> that has no seal. Null when all is well.
+    /// </summary>
+    public async Task<AccessLogBreak?> VerifyAsync(TimeSpan? grace = null, CancellationToken ct = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"SELECT *, prev_hash FROM {Table} ORDER BY seq", connection);
-        var previous = "";
-        long expected = 1;
-        foreach (var entry in await Read(command, ct))
+        await using var connection = await OpenAsync(ct);
+        await using (var command = new NpgsqlCommand($"""
+            SELECT s.position, s.seq, s.hash, l.seq IS NOT NULL, {string.Join(", ", Columns.Split(", ").Select(c => "l." + c))}
+            FROM {AuditSchema.Seal} s LEFT JOIN {AuditSchema.Log} l ON l.seq = s.seq ORDER BY s.position
+            """, connection))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            if (entry.Sequence != expected || HashOf(entry, previous) != entry.Hash) return expected;
-            previous = entry.Hash;
-            expected++;
+            var previous = "";
+            long expected = 1;
+            while (await reader.ReadAsync(ct))
+            {
+                var (position, seq, hash) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2));
+                if (position != expected) return new AccessLogBreak(seq, $"seal {expected} is missing");
+                if (!reader.GetBoolean(3)) return new AccessLogBreak(seq, "record removed");
+                if (HashOf(Entry(reader, 4), position, previous) != hash) return new AccessLogBreak(seq, "record changed");
+                previous = hash;
+                expected++;
+            }
         }
-        return null;
+        await using var unsealed = new NpgsqlCommand($"""
+            SELECT min(seq) FROM {AuditSchema.Log} l WHERE at < now() - @grace AND NOT EXISTS (SELECT 1 FROM {AuditSchema.Seal} s WHERE s.seq = l.seq)
+            """, connection);
+        unsealed.Parameters.AddWithValue("grace", grace ?? TimeSpan.FromMinutes(5));
+        return await unsealed.ExecuteScalarAsync(ct) is long first ? new AccessLogBreak(first, "record not sealed") : null;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
     }
 
     private static async Task<List<AccessLogEntry>> Read(NpgsqlCommand command, CancellationToken ct)
     {
         var result = new List<AccessLogEntry>();
         await using var reader = await command.ExecuteReaderAsync(ct);
-        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-        bool? Flag(int i) => reader.IsDBNull(i) ? null : reader.GetBoolean(i);
         while (await reader.ReadAsync(ct))
-            result.Add(new AccessLogEntry(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2), reader.GetString(3),
-                Text(4), Text(5), Text(6), Text(7), Text(8), reader.GetString(9), reader.GetBoolean(10), Flag(11), Flag(12),
-                reader.GetBoolean(13), reader.GetInt32(14), reader.GetString(16)));
+            result.Add(Entry(reader, 0) with { Hash = reader.FieldCount > 15 && !reader.IsDBNull(15) ? reader.GetString(15) : null });
         return result;
+    }
+
+    private static AccessLogEntry Entry(NpgsqlDataReader reader, int o)
+    {
+        string? Text(int i) => reader.IsDBNull(o + i) ? null : reader.GetString(o + i);
+        bool? Flag(int i) => reader.IsDBNull(o + i) ? null : reader.GetBoolean(o + i);
+        return new AccessLogEntry(reader.GetInt64(o), reader.GetFieldValue<DateTimeOffset>(o + 1), reader.GetString(o + 2), reader.GetString(o + 3),
+            Text(4), Text(5), Text(6), Text(7), Text(8), reader.GetString(o + 9), reader.GetBoolean(o + 10), Flag(11), Flag(12),
+            reader.GetBoolean(o + 13), reader.GetInt32(o + 14));
     }
 
     private static DateTimeOffset Second(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 
-    private static string HashOf(AccessLogEntry e, string previous)
+    private static string HashOf(AccessLogEntry e, long position, string previous)
     {
-        var text = string.Join('\u001f', previous, e.Sequence.ToString(CultureInfo.InvariantCulture),
+        var text = string.Join('\u001f', previous, position.ToString(CultureInfo.InvariantCulture), e.Sequence.ToString(CultureInfo.InvariantCulture),
             e.At.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), e.Action, e.EventType, e.Patient, e.Object,
             e.User, e.OnBehalfOf, e.Practice, e.AccessPoint, e.Authorised, e.TreatmentRelation, e.Consent, e.Emergency, e.Status);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+}
+
+/// <summary>Seals the access log every second (and once more on the way down), on every host; one at a time seals.</summary>
+public sealed class AccessLogSealer(AccessLogStore log, ILogger<AccessLogSealer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken)) await SealQuietly(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await SealQuietly(CancellationToken.None);
+    }
+
+    private async Task SealQuietly(CancellationToken ct)
+    {
+        try
+        {
+            while (await log.SealAsync(ct) == 5000) { }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            // The database is away; the records are safe in it and are sealed once it is back.
+            logger.LogWarning("Sealing the access log failed ({ExceptionType}); retrying in a second", e.GetType().Name);
+        }
     }
 }

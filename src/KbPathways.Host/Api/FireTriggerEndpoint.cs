@@ -22,8 +22,7 @@ public static class FireTriggerEndpoint
 
     [WolverinePost("/api/trajectories/{id}/fire")]
     public static async Task<IResult> Post(Guid id, FireRequest request, HttpContext http, CurrentUser user,
-        TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, BusinessClock clock, DeadlineAlarms alarms,
-        IMessageBus bus, CancellationToken ct)
+        TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, BusinessClock clock, CancellationToken ct)
     {
         request = Problems.Body(request);
         if (string.IsNullOrWhiteSpace(request.Trigger))
@@ -33,7 +32,6 @@ public static class FireTriggerEndpoint
         if (key.Length == 0)
         {
             var result = await trajectories.FireAsync(user.Practice, id, command, ct: ct);
-            await alarms.ScheduleAsync(bus, user.Practice, id, result.Events);
             return Results.Ok(TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles));
         }
         if (key.Length > 200) return Results.Problem(Problems.BadRequest($"{IdempotencyHeader} is longer than 200 characters."));
@@ -44,12 +42,12 @@ public static class FireTriggerEndpoint
         try
         {
             string? body = null;
-            var result = await trajectories.FireAsync(user.Practice, id, command, (session, after) =>
+            await trajectories.FireAsync(user.Practice, id, command, (session, after) =>
             {
                 body = JsonSerializer.Serialize(TrajectoryView.Of(after, catalog.ByHash(after.DefinitionHash)!, user.Roles), JsonSerializerOptions.Web);
                 session.Insert(new IdempotencyRecord { Id = recordId, RequestHash = requestHash, StatusCode = 200, Body = body, CreatedAt = clock.Now });
+                return ValueTask.CompletedTask;
             }, ct);
-            await alarms.ScheduleAsync(bus, user.Practice, id, result.Events);
             return Results.Text(body!, "application/json", Encoding.UTF8, 200);
         }
         catch (Exception) when (!ct.IsCancellationRequested)

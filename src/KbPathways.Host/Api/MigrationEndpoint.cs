@@ -18,7 +18,7 @@ public static class MigrationEndpoint
 {
     [WolverinePost("/api/migrations")]
     public static async Task<MigrationReport> Post(MigrationRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
-        TrajectoryService trajectories, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
+        TrajectoryService trajectories, CancellationToken ct)
     {
         var role = user.RequireOneOf(quality.Roles, "migrations");
         request = Problems.Body(request);
@@ -26,9 +26,6 @@ public static class MigrationEndpoint
         var dryRun = request.DryRun ?? true;
         var actor = new Actor(user.UserId, role);
         var outcomes = await trajectories.MigrateAsync(user.Practice, target, request.Mapping ?? [], actor, dryRun, ct);
-        if (!dryRun)
-            foreach (var moved in outcomes.Where(o => o.CanMove))
-                await alarms.ScheduleAsync(bus, user.Practice, moved.TrajectoryId, moved.Events);
         return new MigrationReport(target.Id, target.Version, target.Hash, dryRun, outcomes.Count, outcomes.Count(o => o.CanMove), outcomes);
     }
 }

@@ -13,7 +13,7 @@ public static class StartTrajectoryEndpoint
 {
     [WolverinePost("/api/trajectories")]
     public static async Task<IResult> Post(StartTrajectoryRequest request, CurrentUser user, TrajectoryService trajectories,
-        PathwayCatalog catalog, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
+        PathwayCatalog catalog, CancellationToken ct)
     {
         request = Problems.Body(request);
         var missing = new Dictionary<string, string[]>();
@@ -22,7 +22,6 @@ public static class StartTrajectoryEndpoint
         if (missing.Count > 0) return Results.Problem(Problems.BadRequest("patientId and pathway are required.", missing));
         var result = await trajectories.StartAsync(user.Practice, user.Caller, request.PatientId!, request.Pathway!,
             request.Data ?? new Dictionary<string, JsonElement>(), ct: ct);
-        await alarms.ScheduleAsync(bus, user.Practice, result.Trajectory.Id, result.Events);
         var view = TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles);
         return Results.Created($"/api/trajectories/{view.Id}", view);
     }

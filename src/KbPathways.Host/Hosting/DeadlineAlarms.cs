@@ -2,6 +2,8 @@ using KbPathways.Domain.Trajectories;
 using KbPathways.Projections;
 using Marten;
 using Wolverine;
+using Wolverine.Marten;
+using Wolverine.Runtime;
 
 namespace KbPathways.Host.Hosting;
 
@@ -27,21 +29,31 @@ public sealed class DeadlineAlarms(BusinessClock clock)
     }
 }
 
-public static class DeadlineAlarmHandler
+/// <summary>
+/// A command that arms a deadline stores its alarm in Wolverine's outbox in the command's own transaction: the events
+/// and their alarms commit together or not at all, so no crash can leave an armed deadline without an alarm.
+/// </summary>
+public sealed class DeadlineAlarmParticipant(IWolverineRuntime runtime, DeadlineAlarms alarms) : ICommandParticipant
 {
-    public static async Task Handle(DeadlineAlarm alarm, TrajectoryService trajectories, IDocumentStore store, BusinessClock clock, DeadlineAlarms alarms, IMessageBus bus, CancellationToken ct)
+    public async ValueTask EnlistAsync(IDocumentSession session, string practice, CommandResult result, CancellationToken ct)
     {
-        var result = await trajectories.FireDeadlineAsync(store, clock, alarm.Practice, alarm.TrajectoryId,
-            new DeadlineDue(alarm.Name, alarm.Track, alarm.DueAt), ct);
-        if (result is not null) await alarms.ScheduleAsync(bus, alarm.Practice, alarm.TrajectoryId, result.Events);
+        if (!result.Events.OfType<DeadlineScheduled>().Any()) return;
+        await alarms.ScheduleAsync(new MartenOutbox(runtime, session), practice, result.Trajectory.Id, result.Events);
     }
 }
 
+public static class DeadlineAlarmHandler
+{
+    public static Task Handle(DeadlineAlarm alarm, TrajectoryService trajectories, CancellationToken ct) =>
+        trajectories.FireDeadlineAsync(alarm.Practice, alarm.TrajectoryId, new DeadlineDue(alarm.Name, alarm.Track, alarm.DueAt), ct);
+}
+
 /// <summary>
-/// At start-up, re-derives an alarm for every armed deadline from the store, so an alarm lost between a commit and
-/// its scheduling (a crash) still rings. Duplicate alarms are harmless: the handler acts once per armed deadline.
+/// At start-up, rings the alarm of every armed deadline that is already due. Alarms are scheduled in real time, so
+/// this covers a business clock that moved past them, and stores written before alarms went through the outbox.
+/// Duplicate alarms (two hosts starting) are harmless: the handler acts once per armed deadline.
 /// </summary>
-public sealed class DeadlineRecovery(IDocumentStore store, DeadlineAlarms alarms, IServiceScopeFactory scopes,
+public sealed class DeadlineRecovery(IDocumentStore store, DeadlineAlarms alarms, BusinessClock clock, IServiceScopeFactory scopes,
     IHostApplicationLifetime lifetime, ILogger<DeadlineRecovery> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -66,13 +78,14 @@ public sealed class DeadlineRecovery(IDocumentStore store, DeadlineAlarms alarms
         var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
         await using var session = store.QuerySession();
         var open = await session.Query<TrajectorySummary>().Where(t => !t.Completed).ToListAsync(stoppingToken);
+        var now = clock.Now;
         var count = 0;
         foreach (var t in open)
-            foreach (var d in t.Deadlines)
+            foreach (var d in t.Deadlines.Where(d => d.DueAt <= now))
             {
                 await alarms.ScheduleAsync(bus, new DeadlineAlarm(t.Id, t.Practice, d.Name, d.Track, d.DueAt));
                 count++;
             }
-        logger.LogInformation("Re-armed {Count} deadline alarms for {Trajectories} open trajectories", count, open.Count);
+        logger.LogInformation("Rang {Count} overdue deadline alarms of {Trajectories} open trajectories", count, open.Count);
     }
 }

@@ -14,7 +14,7 @@ namespace KbPathways.Host.Hosting;
 /// walking the shipped scenario files through the real service, so every pathway has patients in several states.
 /// Runs once: a demo practice that already has trajectories is left alone.
 /// </summary>
-public sealed class DemoData(TrajectoryService trajectories, IDocumentStore store, DeadlineAlarms alarms, IServiceScopeFactory scopes,
+public sealed class DemoData(TrajectoryService trajectories, IDocumentStore store,
     IHostApplicationLifetime lifetime, IConfiguration config, AuthOptions auth, ILogger<DemoData> logger) : BackgroundService
 {
     public const string Practice = "demo-praktijk";
@@ -46,8 +46,6 @@ public sealed class DemoData(TrajectoryService trajectories, IDocumentStore stor
         await using (var session = store.QuerySession())
             if (await session.Query<TrajectorySummary>().AnyAsync(t => t.Practice == Practice, stoppingToken)) return;
 
-        await using var scope = scopes.CreateAsyncScope();
-        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
         var path = config["Pathways:Path"] ?? "pathways";
         var patients = 0;
         foreach (var file in PathwayFiles.Scenarios(path))
@@ -58,13 +56,11 @@ public sealed class DemoData(TrajectoryService trajectories, IDocumentStore stor
             {
                 var patient = $"DEMO-{scenarios.Pathway}-{++patients:000}";
                 var start = await trajectories.StartAsync(Practice, As(scenario.StartRole), patient, scenarios.Pathway, scenario.StartData, ct: stoppingToken);
-                await alarms.ScheduleAsync(bus, Practice, start.Trajectory.Id, start.Events);
                 foreach (var step in scenario.Steps.Where(s => s.Fire is not null && s.Expect.Rejected is null))
                 {
                     try
                     {
-                        var result = await trajectories.FireAsync(Practice, start.Trajectory.Id, new FireTrigger(step.Fire!, As(step.Role!), step.Data), ct: stoppingToken);
-                        await alarms.ScheduleAsync(bus, Practice, start.Trajectory.Id, result.Events);
+                        await trajectories.FireAsync(Practice, start.Trajectory.Id, new FireTrigger(step.Fire!, As(step.Role!), step.Data), ct: stoppingToken);
                     }
                     catch (PathwayRuleException)
                     {

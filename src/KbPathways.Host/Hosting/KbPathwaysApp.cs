@@ -86,6 +86,7 @@ public static class KbPathwaysApp
             o.Quality = builder.Configuration.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions();
         }).IntegrateWithWolverine().ApplyAllDatabaseChangesOnStartup();
         builder.Services.AddSingleton<DeadlineAlarms>();
+        builder.Services.AddSingleton<ICommandParticipant, DeadlineAlarmParticipant>();
         builder.Services.AddHostedService<DeadlineRecovery>();
         builder.Host.UseWolverine(opts =>
         {
@@ -103,6 +104,7 @@ public static class KbPathwaysApp
         AddIdentity(builder.Services, auth);
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(new AccessLogStore(connection));
+        builder.Services.AddHostedService<AccessLogSealer>();
         builder.Services.AddSingleton(builder.Configuration.GetSection("Quality").Get<QualityOptions>() ?? new QualityOptions());
         builder.Services.AddSingleton(builder.Configuration.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions());
         AddTelemetry(builder);
@@ -111,7 +113,11 @@ public static class KbPathwaysApp
 
         var app = builder.Build();
         if (embedded is not null) app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
-        app.Services.GetRequiredService<AccessLogStore>().EnsureAsync().GetAwaiter().GetResult();
+        var accessLog = app.Services.GetRequiredService<AccessLogStore>();
+        accessLog.EnsureAsync().GetAwaiter().GetResult();
+        if (accessLog.RoleCanAlter == true)
+            app.Logger.LogWarning("The database role of ConnectionStrings:Postgres can change or delete access-log records. " +
+                "Provision the access log as an administrator so the application may only read and append (docs/reliability.md).");
         app.Use(Problems.Middleware);
         app.UseAuthentication();
         app.UseRateLimiter();
@@ -211,14 +217,14 @@ public static class KbPathwaysApp
             .RequireAuthenticatedUser().RequireClaim(KbClaims.Subject).RequireClaim(KbClaims.Practice).Build());
     }
 
-    private static async Task<IResult> Health(Marten.IDocumentStore store, PathwayCatalog catalog, CancellationToken ct)
+    private static async Task<IResult> Health(Marten.IDocumentStore store, PathwayCatalog catalog, AccessLogStore accessLog, CancellationToken ct)
     {
         try
         {
             await using var session = store.QuerySession();
             await session.QueryAsync<int>("select 1", ct);
             return catalog.All.Count > 0
-                ? Results.Ok(new { status = "ready", pathways = catalog.All.Count })
+                ? Results.Ok(new { status = "ready", pathways = catalog.All.Count, accessLogAppendOnly = accessLog.RoleCanAlter == false })
                 : Results.Json(new { status = "no pathways loaded" }, statusCode: 503);
         }
         catch (Exception)

@@ -7,11 +7,14 @@ namespace KbPathways.Projections.Database;
 /// <summary>
 /// A private PostgreSQL cluster run from the machine's installed binaries, for when no connection string is
 /// configured: initialised on first use, started on a free loopback port, reused on the next start, stopped on
-/// dispose. PostgreSQL refuses to run as root, so as root it runs as the <c>postgres</c> user.
+/// dispose. PostgreSQL refuses to run as root, so as root it runs as the <c>postgres</c> user. The database belongs to
+/// an ordinary login role (<see cref="AppRole"/>), which is what <see cref="ConnectionString"/> uses: the application
+/// never runs as a superuser, and the access log (<see cref="AuditSchema"/>) is provisioned so that it cannot alter it.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     public const string Database = "kbpathways";
+    public const string AppRole = "kbpathways_app";
     private const string Superuser = "kb";
 
     private readonly string binaries;
@@ -19,7 +22,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public string DataDirectory { get; }
     public int Port { get; private set; }
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username={Superuser};Database={Database};Pooling=true;Maximum Pool Size=64";
+    private string appUser = Superuser;
+
+    /// <summary>The application's connection: the database owner, an ordinary role (a data directory made before
+    /// that role existed keeps its superuser owner).</summary>
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username={appUser};Database={Database};Pooling=true;Maximum Pool Size=64";
+
+    /// <summary>The superuser, for provisioning and for tests that play a database administrator.</summary>
+    public string AdminConnectionString => $"Host=127.0.0.1;Port={Port};Username={Superuser};Database={Database};Pooling=false";
 
     private EmbeddedPostgres(string dataDirectory, string binaries)
     {
@@ -59,14 +69,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
             await Pg("initdb", cancellation, "-D", DataDirectory, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--no-locale");
 
-        if (RunningPort() is { } running)
+        if (RunningPort() is { } running) Port = running;
+        else
         {
-            Port = running;
-            return;
+            Port = FreePort();
+            await Pg("pg_ctl", cancellation, "-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60",
+                "-o", $"-p {Port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
         }
-        Port = FreePort();
-        await Pg("pg_ctl", cancellation, "-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
         await CreateDatabase(cancellation);
     }
 
@@ -92,12 +101,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         await using var connection = new Npgsql.NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username={Superuser};Database=postgres;Pooling=false");
         await connection.OpenAsync(cancellation);
-        await using var exists = new Npgsql.NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{Database}'", connection);
-        if (await exists.ExecuteScalarAsync(cancellation) is null)
+        await using (var role = new Npgsql.NpgsqlCommand($"""
+            DO $$ BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{AppRole}') THEN CREATE ROLE {AppRole} LOGIN; END IF;
+            END $$;
+            """, connection))
+            await role.ExecuteNonQueryAsync(cancellation);
+        await using var owner = new Npgsql.NpgsqlCommand($"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{Database}'", connection);
+        if (await owner.ExecuteScalarAsync(cancellation) is string existing) appUser = existing;
+        else
         {
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {Database}", connection);
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {Database} OWNER {AppRole}", connection);
             await create.ExecuteNonQueryAsync(cancellation);
+            appUser = AppRole;
         }
+        await using var admin = new Npgsql.NpgsqlConnection(AdminConnectionString);
+        await admin.OpenAsync(cancellation);
+        await using var provision = new Npgsql.NpgsqlCommand(AuditSchema.Provision(appUser), admin);
+        await provision.ExecuteNonQueryAsync(cancellation);
     }
 
     public async Task StopAsync() =>
