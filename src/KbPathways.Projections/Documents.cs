@@ -1,3 +1,4 @@
+using KbPathways.Domain.Patients;
 using KbPathways.Domain.Quality;
 using KbPathways.Domain.Trajectories;
 
@@ -34,6 +35,29 @@ public sealed class TrajectorySummary
         Tracks = new Dictionary<string, string>(t.Tracks),
         Outcome = t.Outcome, Facts = t.Facts,
     };
+}
+
+/// <summary>
+/// A patient's KB-mark history in one practice (placed / removed, when), kept in the same transaction as the mark's
+/// events so the dashboard and the quality report read it by practice instead of searching the event log.
+/// </summary>
+public sealed class PatientMarks
+{
+    public Guid Id { get; set; }
+    public string Practice { get; set; } = "";
+    public string PatientId { get; set; } = "";
+    public List<KbMarkChange> Changes { get; set; } = [];
+
+    /// <summary>The history after a mark event; other events leave it as it is.</summary>
+    public static PatientMarks? Apply(PatientMarks? marks, object @event) => @event switch
+    {
+        KbMarkPlaced e => With(marks, e.StreamId, e.Practice, e.PatientId, new KbMarkChange(e.PatientId, true, e.At)),
+        KbMarkRemoved e => With(marks, e.StreamId, e.Practice, e.PatientId, new KbMarkChange(e.PatientId, false, e.At)),
+        _ => marks,
+    };
+
+    private static PatientMarks With(PatientMarks? marks, Guid id, string practice, string patient, KbMarkChange change) =>
+        new() { Id = id, Practice = practice, PatientId = patient, Changes = [.. marks?.Changes ?? [], change] };
 }
 
 /// <summary>The stored answer to a request sent with an Idempotency-Key, kept so a retry gets the same answer.</summary>

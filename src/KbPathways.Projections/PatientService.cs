@@ -46,6 +46,8 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
             if (events.Count == 0) return state;
             var after = events.Aggregate(state, PatientRecord.Evolve);
             session.Events.Append(state.StreamId, after.Version, events.ToArray());
+            var marks = events.Aggregate(await session.LoadAsync<PatientMarks>(state.StreamId, ct), PatientMarks.Apply);
+            if (marks is not null) session.Store(marks);
             try
             {
                 await session.SaveChangesAsync(ct);

@@ -42,14 +42,13 @@ public sealed class QualityService(IDocumentStore store, DefinitionRegistry defi
         await using var session = store.QuerySession();
         var query = session.Query<TrajectorySummary>().Where(t => t.Practice == practice);
         var summaries = await (openOnly ? query.Where(t => !t.Completed) : query).ToListAsync(ct);
-        IReadOnlyList<KbMarkPlaced> placed = openOnly ? [] : await session.Events.QueryRawEventDataOnly<KbMarkPlaced>().Where(e => e.Practice == practice).ToListAsync(ct);
-        IReadOnlyList<KbMarkRemoved> removed = openOnly ? [] : await session.Events.QueryRawEventDataOnly<KbMarkRemoved>().Where(e => e.Practice == practice).ToListAsync(ct);
+        IReadOnlyList<PatientMarks> marks = openOnly ? [] : await session.Query<PatientMarks>().Where(m => m.Practice == practice).ToListAsync(ct);
         var resolved = new Dictionary<string, PathwayDefinition?>();
         foreach (var hash in summaries.SelectMany(s => (s.Facts?.States.Select(v => v.Hash) ?? []).Append(s.DefinitionHash)).Distinct())
             resolved[hash] = await definitions.ResolveAsync(session, hash, ct);
         return new PracticeData(summaries,
             [.. summaries.Where(s => s.Facts is not null).Select(s => new TrajectoryRow(s.Id, s.PatientId, s.PathwayId, s.StartedAt, s.Outcome, s.Facts!))],
-            [.. placed.Select(e => new KbMarkChange(e.PatientId, true, e.At)).Concat(removed.Select(e => new KbMarkChange(e.PatientId, false, e.At)))],
+            [.. marks.SelectMany(m => m.Changes)],
             resolved);
     }
 

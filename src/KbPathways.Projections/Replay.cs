@@ -50,6 +50,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
     public async Task<RebuildResult> RebuildAsync(IProgress<RebuildProgress>? progress = null, CancellationToken ct = default)
     {
         var trajectories = new Dictionary<Guid, Trajectory>();
+        var marks = new Dictionary<Guid, PatientMarks>();
         long done = 0, last = 0;
         await using (var session = store.QuerySession())
         {
@@ -62,6 +63,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
                 {
                     if (e.Data is TrajectoryStarted started) trajectories[e.StreamId] = Trajectory.Create(started);
                     else if (trajectories.TryGetValue(e.StreamId, out var state)) trajectories[e.StreamId] = Trajectory.Evolve(state, e.Data);
+                    else if (PatientMarks.Apply(marks.GetValueOrDefault(e.StreamId), e.Data) is { } marked) marks[e.StreamId] = marked;
                 }
                 last = page[^1].Sequence;
                 done += page.Count;
@@ -69,6 +71,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
             }
         }
         await store.BulkInsertAsync<TrajectorySummary>([.. trajectories.Values.Select(TrajectorySummary.Of)], BulkInsertMode.OverwriteExisting, 1000, ct);
+        await store.BulkInsertAsync<PatientMarks>([.. marks.Values], BulkInsertMode.OverwriteExisting, 1000, ct);
         int removed;
         await using (var session = store.LightweightSession())
         {

@@ -52,6 +52,7 @@ public static class ServiceCollectionExtensions
                 .Duplicate(x => x.PatientId)
                 .Duplicate(x => x.PathwayId)
                 .Duplicate(x => x.State);
+            marten.Schema.For<PatientMarks>().Index(x => x.Practice);
             marten.Schema.For<IdempotencyRecord>();
             marten.Schema.For<StoredDefinition>();
         }).UseLightweightSessions();

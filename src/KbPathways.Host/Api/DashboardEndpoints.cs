@@ -17,8 +17,10 @@ public sealed record CvgChange(decimal? Start, decimal? Latest, int Trajectories
 /// <summary>A patient on the MDO list: an MDO step is open to them now; with their last MDO and the next deadline.</summary>
 public sealed record MdoItem(Guid TrajectoryId, string PatientId, string Pathway, string State, DateTimeOffset? LastMdo, string? NextDeadline, DateTimeOffset? DueAt);
 
+/// <summary>The practice's dashboard. <see cref="Overdue"/> lists the <see cref="DashboardEndpoints.ListLimit"/> most overdue
+/// of <see cref="OverdueCount"/>; the worklist has them all.</summary>
 public sealed record Dashboard(DateTimeOffset At, int InBeeld, int InZorg, int Active, int Completed, IReadOnlyList<StateCount> States,
-    IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg, IReadOnlyList<MdoItem> MdoList);
+    int OverdueCount, IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg, IReadOnlyList<MdoItem> MdoList);
 
 /// <summary>
 /// The worklist (GET /api/worklist) and the practice KB-dashboard (GET /api/dashboard), derived from the trajectory
@@ -28,6 +30,9 @@ public static class DashboardEndpoints
 {
     /// <summary>[A] a deadline within this window counts as "due soon" on the worklist.</summary>
     public static readonly TimeSpan DueSoonWindow = TimeSpan.FromDays(7);
+
+    /// <summary>The dashboard shows at most this many overdue items (most overdue first), with the total.</summary>
+    public const int ListLimit = 100;
 
     [WolverineGet("/api/worklist")]
     public static async Task<IReadOnlyList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, CancellationToken ct)
@@ -50,8 +55,9 @@ public static class DashboardEndpoints
         var items = Items(data, now);
         var (inBeeld, inZorg) = QualityReport.CareStatus(data.Rows, data.Marks, data.Definition, now);
         var paired = QualityReport.Paired(data.Rows.Where(r => r.Facts.CompletedAt is null), service.Settings.CvgInstrument);
+        var overdue = items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt).ToList();
         return new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
-            [.. items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt)],
+            overdue.Count, [.. overdue.Take(ListLimit)],
             [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => i.Item)],
             new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
             MdoList(data));

@@ -68,7 +68,7 @@ function renderDashboard(d) {
   set("kpi-active", d.active);
   set("kpi-completed", d.completed);
   set("kpi-handovers", d.openHandovers.length);
-  set("kpi-overdue", d.overdue.length);
+  set("kpi-overdue", d.overdueCount);
 
   bars($("#states-chart"), d.states.map(s => ({
     label: `${titles[s.pathway] ?? s.pathway} · ${s.label}`, value: s.count,

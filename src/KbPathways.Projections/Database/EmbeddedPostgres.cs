@@ -70,13 +70,23 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await Pg("initdb", cancellation, "-D", DataDirectory, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--no-locale");
 
         if (RunningPort() is { } running) Port = running;
-        else
-        {
-            Port = FreePort();
-            await Pg("pg_ctl", cancellation, "-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60",
-                "-o", $"-p {Port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
-        }
+        else await StartServer(FreePort(), cancellation);
         await CreateDatabase(cancellation);
+    }
+
+    private async Task StartServer(int port, CancellationToken cancellation)
+    {
+        Port = port;
+        await Pg("pg_ctl", cancellation, "-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {Port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
+    }
+
+    /// <summary>Stops the server and starts it again on the same port (as a database fail-over or restart would).</summary>
+    public async Task RestartAsync(TimeSpan down, CancellationToken cancellation = default)
+    {
+        await StopAsync();
+        await Task.Delay(down, cancellation);
+        await StartServer(Port, cancellation);
     }
 
     /// <summary>The port of a server already running on this data directory (postmaster.pid line 4), if any.</summary>
