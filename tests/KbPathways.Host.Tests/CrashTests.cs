@@ -144,10 +144,14 @@ public class CrashTests : IAsyncLifetime
             }
             await Task.Delay(1000);
         }
-        finally
+        catch
         {
             await load.StopAsync();
+            await host.DisposeAsync(); // no stray host process when the test fails
+            throw;
         }
+        await load.StopAsync();
+        await host.DisposeAsync();
 
         load.Acknowledged.Count(a => a.Trigger != "start").ShouldBeGreaterThan(kills); // the load was real
         load.Refusals.Where(r => r.Status is not (500 or 503)).ShouldBeEmpty(); // never a rejection of a valid step
@@ -156,7 +160,6 @@ public class CrashTests : IAsyncLifetime
         var stepCount = await AssertWhole(db, load.Acknowledged);
 
         // The projections equal a rebuild from the events.
-        await host.DisposeAsync();
         var before = await Summaries(db);
         (await KbPathways.Host.Cli.StoreCommand.RunAsync(["rebuild", $"--ConnectionStrings:Postgres={postgres.ConnectionString}",
             $"--Pathways:Path={Pathways}", "--Logging:LogLevel:Default=Warning"], new StringWriter(), new StringWriter())).ShouldBe(0);

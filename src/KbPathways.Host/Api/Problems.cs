@@ -76,6 +76,25 @@ public static class Problems
         return context.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json");
     }
 
+    /// <summary>
+    /// The database is away (down, restarting, refusing connections, or the connection broke): anywhere in the
+    /// exception's chain, a connection-level Npgsql error or a server error of class 08 (connection), 53 (resources)
+    /// or 57 (operator intervention, e.g. shutdown).
+    /// </summary>
+    private static bool DatabaseUnavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            switch (e)
+            {
+                case Npgsql.PostgresException pg when pg.SqlState.Length == 5 && pg.SqlState[..2] is "08" or "53" or "57":
+                case Npgsql.NpgsqlException { IsTransient: true }:
+                case Npgsql.NpgsqlException and not Npgsql.PostgresException:
+                case System.Net.Sockets.SocketException:
+                    return true;
+            }
+        return false;
+    }
+
     /// <summary>Maps exceptions from anywhere in the pipeline to problems; unknown ones become a bare 500.</summary>
     public static async Task Middleware(HttpContext context, RequestDelegate next)
     {
@@ -95,6 +114,11 @@ public static class Problems
                     Detail = "The request body is larger than this server accepts.",
                 },
                 BadHttpRequestException or JsonException => BadRequest("The request body is not valid JSON of the expected shape."),
+                _ when DatabaseUnavailable(e) => new ProblemDetails
+                {
+                    Status = 503, Title = "Temporarily unavailable", Type = "https://kbpathways.example/problems/unavailable",
+                    Detail = "The database cannot be reached. Nothing was changed; try again shortly.",
+                },
                 _ => null,
             };
             if (problem is null)
