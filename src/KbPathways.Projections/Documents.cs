@@ -64,6 +64,9 @@ public sealed class PatientMarks
 public sealed class IdempotencyRecord
 {
     public string Id { get; set; } = "";
+
+    /// <summary>The trajectory the stored answer shows (it holds personal data, so an erasure removes it).</summary>
+    public Guid? TrajectoryId { get; set; }
     public string RequestHash { get; set; } = "";
     public int StatusCode { get; set; }
     public string Body { get; set; } = "";

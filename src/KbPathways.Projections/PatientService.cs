@@ -2,6 +2,7 @@ using JasperFx;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Patients;
 using KbPathways.Domain.Trajectories;
+using KbPathways.Projections.Privacy;
 using Marten;
 
 namespace KbPathways.Projections;
@@ -13,20 +14,35 @@ public sealed class PatientOptions
 
     /// <summary>[A] who may place or remove the KB mark.</summary>
     public string[] MarkRoles { get; set; } = ["huisarts", "poh-kb"];
+
+    /// <summary>[A] who may erase a patient's data (the GP is the responsible care provider under the WGBO).</summary>
+    public string[] EraseRoles { get; set; } = ["huisarts"];
 }
+
+/// <summary>What an erasure did: the pseudonym its record is kept under, and how many trajectories it closed.</summary>
+public sealed record ErasureReceipt(Guid Pseudonym, int Trajectories, DateTimeOffset At);
 
 /// <summary>
 /// One stream per patient per practice: the KB mark (placed and removed with actor and reason) and every
-/// instrument recorded in a pathway step. The stream id is derived from practice + patient id, so practices never
-/// share a patient stream.
+/// instrument recorded in a pathway step. The stream id is the patient's pseudonym in that practice (see
+/// <see cref="PatientKeyRing"/>), so practices never share a patient stream, and erasing the key unlinks it.
 /// </summary>
-public sealed class PatientService(IDocumentStore store, BusinessClock clock, PatientOptions options)
+public sealed class PatientService(IDocumentStore store, BusinessClock clock, PatientOptions options, PatientKeyRing keys)
 {
+    /// <summary>The patient as recorded, or an empty record when the practice has no key for them (never seen, or erased).</summary>
     public async Task<PatientRecord> LoadAsync(IQuerySession session, string practice, string patientId, CancellationToken ct = default)
     {
-        var empty = PatientRecord.Empty(practice, patientId);
-        var events = await session.Events.FetchStreamAsync(empty.StreamId, token: ct);
-        return events.Select(e => e.Data).Aggregate(empty, PatientRecord.Evolve);
+        var key = await keys.FindAsync(practice, patientId, ct);
+        var record = key is null ? PatientRecord.Empty(Guid.Empty, practice, patientId) : await LoadAsync(session, key, ct);
+        if (!record.Erased) return record;
+        keys.Forget(record.StreamId); // erased on another host a moment ago: ask the database again
+        return await LoadAsync(session, practice, patientId, ct);
+    }
+
+    private static async Task<PatientRecord> LoadAsync(IQuerySession session, PatientKey key, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(key.Pseudonym, token: ct);
+        return events.Select(e => e.Data).Aggregate(PatientRecord.Empty(key.Pseudonym, key.Practice, key.PatientId), PatientRecord.Evolve);
     }
 
     public Task<PatientRecord> PlaceMarkAsync(string practice, string patientId, Caller caller, string? code, string? reason, CancellationToken ct = default) =>
@@ -44,6 +60,14 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
             var state = await LoadAsync(session, practice, patientId, ct);
             var events = decide(state);
             if (events.Count == 0) return state;
+            if (state.StreamId == Guid.Empty)
+            {
+                // A first record of this patient: only now (the command is accepted) is their key made.
+                var key = await keys.GetOrCreateAsync(practice, patientId, ct);
+                state = await LoadAsync(session, key, ct);
+                events = decide(state);
+                if (events.Count == 0) return state;
+            }
             var after = events.Aggregate(state, PatientRecord.Evolve);
             session.Events.Append(state.StreamId, after.Version, events.ToArray());
             var marks = events.Aggregate(await session.LoadAsync<PatientMarks>(state.StreamId, ct), PatientMarks.Apply);
@@ -59,10 +83,52 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
         }
     }
 
-    /// <summary>Copies the instruments a step recorded onto the patient's stream, in the step's transaction.</summary>
-    internal static void RecordObservations(IDocumentSession session, Trajectory state, PathwayDefinition definition, IEnumerable<object> events)
+    /// <summary>
+    /// Destroys the patient's key, closes each of their trajectories with <see cref="TrajectoryErased"/> (at the
+    /// version last seen, so a step racing the erasure loses) and removes every projection that names them, in one
+    /// transaction. What stays: their events, sealed and now unreadable, and one <see cref="PatientErased"/> record
+    /// under the pseudonym.
+    /// </summary>
+    public async Task<ErasureReceipt> EraseAsync(string practice, string patientId, Caller caller, CancellationToken ct = default)
     {
-        var streamId = PatientRecord.StreamIdFor(state.Practice, state.PatientId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var key = await keys.FindAsync(practice, patientId, ct) ?? throw new NotFoundException();
+            await using var session = store.LightweightSession();
+            await session.BeginTransactionAsync(ct);
+            // Holding the key row: a trajectory start for this patient waits for us, then finds no key.
+            await using (var lockKey = new Npgsql.NpgsqlCommand(keys.LockSql, session.Connection) { Parameters = { new() { Value = key.Pseudonym } } })
+                if (await lockKey.ExecuteScalarAsync(ct) is null) { keys.Forget(key.Pseudonym); continue; }
+            var state = await LoadAsync(session, key, ct);
+            var summaries = await session.Query<TrajectorySummary>().Where(t => t.Practice == practice && t.PatientId == patientId).ToListAsync(ct);
+            var now = clock.Now;
+            var events = PatientDecider.Erase(state, caller, options.EraseRoles.ToHashSet(), summaries.Count, now);
+            session.Events.Append(key.Pseudonym, state.Version + events.Count, events.ToArray());
+            foreach (var summary in summaries)
+            {
+                session.Events.Append(summary.Id, summary.Version + 1, new TrajectoryErased(summary.Id, now));
+                session.Delete<TrajectorySummary>(summary.Id);
+            }
+            var ids = summaries.Select(t => (Guid?)t.Id).ToArray();
+            if (ids.Length > 0) session.DeleteWhere<IdempotencyRecord>(r => r.TrajectoryId.IsOneOf(ids));
+            session.Delete<PatientMarks>(key.Pseudonym);
+            foreach (var (sql, parameters) in keys.EraseCommands(key)) session.QueueSqlCommand(sql, parameters);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+            }
+            catch (ConcurrencyException) when (attempt < 3)
+            {
+                continue;
+            }
+            keys.Forget(key.Pseudonym);
+            return new ErasureReceipt(key.Pseudonym, summaries.Count, now);
+        }
+    }
+
+    /// <summary>Copies the instruments a step recorded onto the patient's stream (<paramref name="streamId"/>), in the step's transaction.</summary>
+    internal static void RecordObservations(IDocumentSession session, Guid streamId, Trajectory state, PathwayDefinition definition, IEnumerable<object> events)
+    {
         foreach (var step in events.OfType<StepTaken>())
             foreach (var (name, answers) in step.Data.Where(d => definition.FindInstrument(d.Key) is not null))
                 session.Events.Append(streamId, new ObservationRecorded(streamId, state.PatientId, state.Practice, name, answers,

@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using KbPathways.Domain.Pathways.Model;
+using KbPathways.Domain.Patients;
 using KbPathways.Domain.Replay;
 using KbPathways.Domain.Trajectories;
 using Marten;
@@ -62,6 +63,8 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
                 foreach (var e in page)
                 {
                     if (e.Data is TrajectoryStarted started) trajectories[e.StreamId] = Trajectory.Create(started);
+                    else if (e.Data is TrajectoryErased) trajectories.Remove(e.StreamId); // an erased patient leaves no summary
+                    else if (e.Data is PatientErased) marks.Remove(e.StreamId);
                     else if (trajectories.TryGetValue(e.StreamId, out var state)) trajectories[e.StreamId] = Trajectory.Evolve(state, e.Data);
                     else if (PatientMarks.Apply(marks.GetValueOrDefault(e.StreamId), e.Data) is { } marked) marks[e.StreamId] = marked;
                 }
@@ -78,11 +81,10 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
             var stale = await session.Query<TrajectorySummary>().Select(t => t.Id).ToListAsync(ct);
             var orphans = stale.Where(id => !trajectories.ContainsKey(id)).ToArray();
             removed = orphans.Length;
-            if (removed > 0)
-            {
-                session.DeleteWhere<TrajectorySummary>(t => t.Id.IsOneOf(orphans));
-                await session.SaveChangesAsync(ct);
-            }
+            if (removed > 0) session.DeleteWhere<TrajectorySummary>(t => t.Id.IsOneOf(orphans));
+            var staleMarks = (await session.Query<PatientMarks>().Select(m => m.Id).ToListAsync(ct)).Where(id => !marks.ContainsKey(id)).ToArray();
+            if (staleMarks.Length > 0) session.DeleteWhere<PatientMarks>(m => m.Id.IsOneOf(staleMarks));
+            await session.SaveChangesAsync(ct);
         }
         return new RebuildResult(done, trajectories.Count, removed);
     }

@@ -2,7 +2,9 @@ using JasperFx.Events;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Patients;
 using KbPathways.Domain.Trajectories;
+using KbPathways.Projections.Privacy;
 using Marten;
+using Marten.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -32,6 +34,9 @@ public static class ServiceCollectionExtensions
         if (string.IsNullOrWhiteSpace(options.ConnectionString)) throw new ArgumentException("KbPathways needs a PostgreSQL connection string");
         services.TryAddSingleton(BusinessClock.System);
         services.AddSingleton(new PathwayCatalog(options.Definitions));
+        var keys = new PatientKeyRing(options.ConnectionString, options.SchemaName);
+        services.AddSingleton(keys);
+        services.AddHostedService<ErasureListener>();
         services.AddSingleton<TrajectoryService>();
         services.AddSingleton<DefinitionRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<DefinitionRegistry>());
@@ -46,7 +51,13 @@ public static class ServiceCollectionExtensions
             marten.DatabaseSchemaName = options.SchemaName;
             marten.Events.StreamIdentity = StreamIdentity.AsGuid;
             marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted), typeof(TrajectoryMigrated),
-                typeof(KbMarkPlaced), typeof(KbMarkRemoved), typeof(ObservationRecorded)]);
+                typeof(TrajectoryErased), typeof(KbMarkPlaced), typeof(KbMarkRemoved), typeof(ObservationRecorded), typeof(PatientErased)]);
+            var serializer = marten.Serializer() as SystemTextJsonSerializer
+                ?? throw new InvalidOperationException("KbPathways seals personal data through Marten's System.Text.Json serializer");
+            serializer.Configure(json =>
+            {
+                foreach (var converter in SealedEvents.Converters(keys)) json.Converters.Add(converter);
+            });
             marten.Schema.For<TrajectorySummary>()
                 .Index(x => x.Practice)
                 .Duplicate(x => x.PatientId)

@@ -3,6 +3,7 @@ using JasperFx;
 using JasperFx.Events;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Trajectories;
+using KbPathways.Projections.Privacy;
 using Marten;
 
 namespace KbPathways.Projections;
@@ -29,7 +30,7 @@ public interface ICommandParticipant
 /// transaction. Every read and write is scoped to the caller's practice; another practice's trajectory is "not found".
 /// </summary>
 public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, DefinitionRegistry definitions, BusinessClock clock,
-    IEnumerable<ICommandParticipant> participants)
+    PatientKeyRing keys, IEnumerable<ICommandParticipant> participants)
 {
     private const int RaceRetries = 3;
 
@@ -71,14 +72,21 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         return outcomes;
     }
 
-    /// <summary>The trajectory now, or as it was at stream <paramref name="version"/> or at time <paramref name="asOf"/>.</summary>
+    /// <summary>
+    /// The trajectory now, or as it was at stream <paramref name="version"/> or at time <paramref name="asOf"/>; null
+    /// for another practice's and for an erased patient's (at any moment: their data is gone).
+    /// </summary>
     public async Task<Trajectory?> LoadAsync(IQuerySession session, string practice, Guid id, CancellationToken ct = default,
         long version = 0, DateTimeOffset? asOf = null)
     {
         var events = await session.Events.FetchStreamAsync(id, version, asOf, token: ct);
-        if (events.Count == 0 || events[0].Data is not TrajectoryStarted started || started.Practice != practice) return null;
-        return Trajectory.Replay(events.Select(e => e.Data));
+        return IsReadable(events, practice) ? Trajectory.Replay(events.Select(e => e.Data)) : null;
     }
+
+    /// <summary>Whether a fetched trajectory stream may be shown to <paramref name="practice"/>: its own, and not erased.</summary>
+    public static bool IsReadable(IReadOnlyList<IEvent> events, string practice) =>
+        events.Count > 0 && events[0].Data is TrajectoryStarted started && started.Practice == practice
+        && started.PatientId != SealedEvents.ErasedPatientId && events[^1].Data is not TrajectoryErased;
 
     public async Task<CommandResult> StartAsync(string practice, Caller caller, string patientId, string pathwayId,
         IReadOnlyDictionary<string, JsonElement> data, Func<IDocumentSession, Trajectory, ValueTask>? inTransaction = null, CancellationToken ct = default)
@@ -86,7 +94,27 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         var definition = catalog.Current(practice, pathwayId) ?? throw new NotFoundException();
         var id = Guid.CreateVersion7();
         var events = TrajectoryDecider.Start(new StartTrajectory(id, patientId, practice, caller, data), definition, clock.Now);
+        for (var attempt = 1; ; attempt++)
+        {
+            var key = await keys.GetOrCreateAsync(practice, patientId, ct);
+            try
+            {
+                return await StartAsync(practice, pathwayId, id, key, events, inTransaction, ct);
+            }
+            catch (Exception e) when (attempt < 3 && PatientKeyRing.IsMissingKey(e))
+            {
+                keys.Forget(key.Pseudonym); // erased while this start was decided: the patient id is a new patient now
+            }
+        }
+    }
+
+    private async Task<CommandResult> StartAsync(string practice, string pathwayId, Guid id, PatientKey key, IReadOnlyList<object> events,
+        Func<IDocumentSession, Trajectory, ValueTask>? inTransaction, CancellationToken ct)
+    {
         await using var session = store.LightweightSession();
+        var (requireKey, parameters) = keys.RequireCommand(key);
+        session.QueueSqlCommand(requireKey, parameters);
+        keys.Bind(id, key.Pseudonym);
         session.Events.StartStream<Trajectory>(id, events);
         var trajectory = Trajectory.Replay(events);
         session.Store(TrajectorySummary.Of(trajectory));
@@ -124,7 +152,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             var after = events.Aggregate(state, Trajectory.Evolve);
             session.Events.Append(id, after.Version, events.ToArray());
             session.Store(TrajectorySummary.Of(after));
-            PatientService.RecordObservations(session, state, definition, events);
+            PatientService.RecordObservations(session, keys.ForTrajectory(id).Pseudonym, state, definition, events);
             var result = new CommandResult(after, events);
             await EnlistAsync(session, practice, result, ct);
             if (inTransaction is not null) await inTransaction(session, after);

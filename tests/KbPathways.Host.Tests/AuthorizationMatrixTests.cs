@@ -49,6 +49,8 @@ public class AuthorizationMatrixTests(HostFixture host)
         new("POST", "/api/patients/{patientId}/kb-mark", c => Post($"/api/patients/{c.Patient}/kb-mark", new { reason = "x" }), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("POST", "/api/patients/{patientId}/kb-mark/remove", c => Post($"/api/patients/{c.Patient}/kb-mark/remove", new { reason = "x" }),
             HttpStatusCode.Forbidden, HttpStatusCode.Conflict),
+        new("DELETE", "/api/patients/{patientId}", c => new HttpRequestMessage(HttpMethod.Delete, $"/api/patients/{c.Patient}"),
+            HttpStatusCode.Forbidden, HttpStatusCode.NotFound),
         new("GET", "/api/access-log", c => Get($"/api/access-log?patientId={c.Patient}"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("GET", "/api/worklist", _ => Get("/api/worklist"), HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/api/dashboard", _ => Get("/api/dashboard"), HttpStatusCode.Forbidden, HttpStatusCode.OK),

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using KbPathways.Domain.Pathways.Engine;
 using KbPathways.Domain.Trajectories;
@@ -16,28 +14,30 @@ public sealed record ObservationRecorded(
     Guid StreamId, string PatientId, string Practice, string Instrument, JsonElement Answers, InstrumentScore? Score,
     Guid TrajectoryId, string PathwayId, Actor Actor, DateTimeOffset At);
 
+/// <summary>
+/// The patient's data was destroyed at their request (AVG art. 17, WGBO art. 7:455): their key is gone, so every
+/// sealed field of theirs is unreadable. This record names only the pseudonym (the stream id), the practice, how many
+/// trajectories were closed, who erased and when.
+/// </summary>
+public sealed record PatientErased(Guid StreamId, string Practice, int Trajectories, Actor Actor, DateTimeOffset At);
+
 public sealed record Observation(string Instrument, decimal? Total, Guid TrajectoryId, string PathwayId, DateTimeOffset At);
 
 /// <summary>One patient in one practice: the KB mark and the latest observation per instrument, from events only.</summary>
 public sealed record PatientRecord(
     Guid StreamId, string PatientId, string Practice, bool KbMarked, string? KbCode, DateTimeOffset? MarkedAt,
-    IReadOnlyDictionary<string, Observation> Latest, IReadOnlyDictionary<string, Observation> First, int Version)
+    IReadOnlyDictionary<string, Observation> Latest, IReadOnlyDictionary<string, Observation> First, int Version, bool Erased = false)
 {
-    /// <summary>A practice-scoped, deterministic stream id: the same patient id in two practices is two patients.</summary>
-    public static Guid StreamIdFor(string practice, string patientId)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"patient\n{practice}\n{patientId}"));
-        return new Guid(hash.AsSpan(0, 16));
-    }
-
-    public static PatientRecord Empty(string practice, string patientId) =>
-        new(StreamIdFor(practice, patientId), patientId, practice, false, null, null,
+    /// <param name="streamId">The patient's pseudonym in this practice (the same patient id in two practices is two patients).</param>
+    public static PatientRecord Empty(Guid streamId, string practice, string patientId) =>
+        new(streamId, patientId, practice, false, null, null,
             new Dictionary<string, Observation>(), new Dictionary<string, Observation>(), 0);
 
     public static PatientRecord Evolve(PatientRecord state, object @event) => (@event switch
     {
         KbMarkPlaced e => state with { KbMarked = true, KbCode = e.Code, MarkedAt = e.At },
         KbMarkRemoved => state with { KbMarked = false, KbCode = null, MarkedAt = null },
+        PatientErased => state with { Erased = true },
         ObservationRecorded e => Observe(state, new Observation(e.Instrument, e.Score?.Total, e.TrajectoryId, e.PathwayId, e.At)),
         _ => state,
     }) with { Version = state.Version + 1 };
@@ -65,6 +65,13 @@ public static class PatientDecider
         if (string.IsNullOrWhiteSpace(reason)) throw Missing("reason");
         if (!state.KbMarked) throw new PathwayRuleException(RejectionKind.NotPermitted, "the patient has no KB mark");
         return [new KbMarkRemoved(state.StreamId, state.PatientId, state.Practice, reason, new Actor(caller.UserId, role), now)];
+    }
+
+    /// <summary>Erasure is final; the caller's role must be allowed to destroy patient data.</summary>
+    public static IReadOnlyList<object> Erase(PatientRecord state, Caller caller, IReadOnlySet<string> allowedRoles, int trajectories, DateTimeOffset now)
+    {
+        var role = Authorise(caller, allowedRoles, "erase a patient");
+        return [new PatientErased(state.StreamId, state.Practice, trajectories, new Actor(caller.UserId, role), now)];
     }
 
     private static string Authorise(Caller caller, IReadOnlySet<string> allowed, string what) =>

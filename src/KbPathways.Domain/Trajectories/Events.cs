@@ -76,3 +76,6 @@ public sealed record TrajectoryMigrated(
     IReadOnlyDictionary<string, string> Tracks,
     Actor Actor,
     DateTimeOffset At);
+
+/// <summary>The patient was erased: the trajectory is closed for good and its personal fields are unreadable.</summary>
+public sealed record TrajectoryErased(Guid TrajectoryId, DateTimeOffset At);

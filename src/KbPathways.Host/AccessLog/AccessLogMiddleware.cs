@@ -87,6 +87,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         ("POST", 2, "trajectories") => ("C", "trajectory.start"),
         ("POST", _, "trajectories") => ("U", "trajectory.fire"),
         ("GET", _, "patients") => ("R", "patient.read"),
+        ("DELETE", _, "patients") => ("D", "patient.erase"),
         ("POST", 5, "patients") => ("U", "patient.kb-mark.remove"),
         ("POST", _, "patients") => ("U", "patient.kb-mark"),
         ("GET", _, "access-log") => ("R", "access-log.read"),

@@ -45,7 +45,7 @@ public static class FireTriggerEndpoint
             await trajectories.FireAsync(user.Practice, id, command, (session, after) =>
             {
                 body = JsonSerializer.Serialize(TrajectoryView.Of(after, catalog.ByHash(after.DefinitionHash)!, user.Roles), JsonSerializerOptions.Web);
-                session.Insert(new IdempotencyRecord { Id = recordId, RequestHash = requestHash, StatusCode = 200, Body = body, CreatedAt = clock.Now });
+                session.Insert(new IdempotencyRecord { Id = recordId, TrajectoryId = id, RequestHash = requestHash, StatusCode = 200, Body = body, CreatedAt = clock.Now });
                 return ValueTask.CompletedTask;
             }, ct);
             return Results.Text(body!, "application/json", Encoding.UTF8, 200);

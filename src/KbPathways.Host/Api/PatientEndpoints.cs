@@ -66,3 +66,15 @@ public static class RemoveKbMarkEndpoint
         return await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
     }
 }
+
+/// <summary>
+/// DELETE /api/patients/{patientId}: the AVG/WGBO right to erasure. Destroys the patient's key (their sealed event
+/// data becomes unreadable everywhere), closes their trajectories and removes what the projections held of them; one
+/// pseudonymous erasure record remains. The NEN 7513 access log keeps its records (a legal obligation, AVG art. 17(3)(b)).
+/// </summary>
+public static class ErasePatientEndpoint
+{
+    [WolverineDelete("/api/patients/{patientId}")]
+    public static Task<ErasureReceipt> Delete(string patientId, CurrentUser user, PatientService patients, CancellationToken ct) =>
+        patients.EraseAsync(user.Practice, patientId, user.Caller, ct);
+}

@@ -69,7 +69,8 @@ public static class TrajectoryHistoryEndpoint
     {
         await using var session = store.QuerySession();
         var events = await session.Events.FetchStreamAsync(id, token: ct);
-        if (events.Count == 0 || events[0].Data is not TrajectoryStarted started || started.Practice != user.Practice) throw new NotFoundException();
+        if (!TrajectoryService.IsReadable(events, user.Practice)) throw new NotFoundException();
+        var started = (TrajectoryStarted)events[0].Data;
         return [.. events.Select(e => e.Data switch
         {
             TrajectoryStarted s => new HistoryEntry((int)e.Version, "TrajectoryStarted", s.StartedAt, new ActorView(s.Actor.UserId, s.Actor.Role),

@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace KbPathways.Projections.Privacy;
+
+/// <summary>
+/// A patient's key: the random <see cref="Pseudonym"/> that names the patient in the event store (it is the patient
+/// stream's id and travels in clear with every sealed event), and the AES-256 key that seals their personal data.
+/// </summary>
+public sealed record PatientKey(Guid Pseudonym, string Practice, string PatientId, byte[] Key)
+{
+    private const int NonceSize = 12, TagSize = 16;
+
+    /// <summary>AES-GCM; the associated data binds the ciphertext to what it was sealed for (event type and stream).</summary>
+    public byte[] Seal(ReadOnlySpan<byte> plain, ReadOnlySpan<byte> associated)
+    {
+        var sealedBytes = new byte[NonceSize + TagSize + plain.Length];
+        var nonce = sealedBytes.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(Key, TagSize);
+        aes.Encrypt(nonce, plain, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), associated);
+        return sealedBytes;
+    }
+
+    public byte[] Open(ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> associated)
+    {
+        var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
+        using var aes = new AesGcm(Key, TagSize);
+        aes.Decrypt(sealedBytes[..NonceSize], sealedBytes[(NonceSize + TagSize)..], sealedBytes.Slice(NonceSize, TagSize), plain, associated);
+        return plain;
+    }
+}
+
+/// <summary>
+/// The only place a patient id is kept next to its pseudonym and key: one row per patient per practice. Erasing a
+/// patient deletes the row, which makes every sealed event of theirs unreadable (crypto-shredding); the events
+/// themselves are never changed. Keys are cached in memory; an erasure evicts them here and, through
+/// <see cref="ErasureChannel"/>, on every other host.
+/// </summary>
+public sealed class PatientKeyRing : IDisposable
+{
+    public const string ErasureChannel = "kbpathways_erasure";
+    private readonly NpgsqlDataSource dataSource;
+    private readonly string table;
+    private readonly string events;
+    private readonly ConcurrentDictionary<(string Practice, string PatientId), PatientKey> byPatient = new();
+    private readonly ConcurrentDictionary<Guid, PatientKey?> byPseudonym = new();
+    private readonly ConcurrentDictionary<Guid, Guid> trajectories = new();
+    private readonly string schemaName;
+    private Task? schemaReady;
+
+    public PatientKeyRing(string connectionString, string schemaName)
+    {
+        dataSource = NpgsqlDataSource.Create(connectionString);
+        table = $"{schemaName}.patient_keys";
+        events = $"{schemaName}.mt_events";
+        this.schemaName = schemaName;
+    }
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>The patient's key, made (with a fresh pseudonym) on first use.</summary>
+    public async Task<PatientKey> GetOrCreateAsync(string practice, string patientId, CancellationToken ct = default)
+    {
+        if (byPatient.TryGetValue((practice, patientId), out var cached)) return cached;
+        await EnsureTableAsync();
+        while (true)
+        {
+            // Inserts, or (when the row is there) reads it; empty only when a concurrent insert committed in between.
+            await using var command = dataSource.CreateCommand(
+                $"""
+                 WITH made AS (INSERT INTO {table} (practice, patient_id, pseudonym, key) VALUES ($1, $2, $3, $4)
+                               ON CONFLICT (practice, patient_id) DO NOTHING RETURNING pseudonym, key)
+                 SELECT pseudonym, key FROM made UNION ALL SELECT pseudonym, key FROM {table} WHERE practice = $1 AND patient_id = $2
+                 """);
+            command.Parameters.Add(new NpgsqlParameter { Value = practice });
+            command.Parameters.Add(new NpgsqlParameter { Value = patientId });
+            command.Parameters.Add(new NpgsqlParameter { Value = Guid.NewGuid() });
+            command.Parameters.Add(new NpgsqlParameter { Value = RandomNumberGenerator.GetBytes(32) });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct)) return Remember(new PatientKey(reader.GetGuid(0), practice, patientId, (byte[])reader[1]));
+        }
+    }
+
+    /// <summary>The patient's key, or null when the practice has never recorded the patient or erased them.</summary>
+    public async Task<PatientKey?> FindAsync(string practice, string patientId, CancellationToken ct = default)
+    {
+        if (byPatient.TryGetValue((practice, patientId), out var cached)) return cached;
+        await EnsureTableAsync();
+        await using var command = dataSource.CreateCommand($"SELECT pseudonym, key FROM {table} WHERE practice = $1 AND patient_id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = practice });
+        command.Parameters.Add(new NpgsqlParameter { Value = patientId });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Remember(new PatientKey(reader.GetGuid(0), practice, patientId, (byte[])reader[1])) : null;
+    }
+
+    /// <summary>For the serializer, which cannot wait: normally answered from memory (the services load keys first).</summary>
+    public PatientKey GetOrCreate(string practice, string patientId) =>
+        byPatient.TryGetValue((practice, patientId), out var cached) ? cached : GetOrCreateAsync(practice, patientId).GetAwaiter().GetResult();
+
+    /// <summary>The key a sealed event names, or null once the patient is erased.</summary>
+    public PatientKey? ByPseudonym(Guid pseudonym)
+    {
+        if (byPseudonym.TryGetValue(pseudonym, out var cached)) return cached;
+        EnsureTableAsync().GetAwaiter().GetResult();
+        using var command = dataSource.CreateCommand($"SELECT practice, patient_id, key FROM {table} WHERE pseudonym = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = pseudonym });
+        using var reader = command.ExecuteReader();
+        if (reader.Read()) return Remember(new PatientKey(pseudonym, reader.GetString(0), reader.GetString(1), (byte[])reader[2]));
+        // A key row commits before any event that names it, and pseudonyms are never reused: absent means erased.
+        byPseudonym[pseudonym] = null;
+        return null;
+    }
+
+    /// <summary>The key of the patient a trajectory belongs to (its first event names the pseudonym).</summary>
+    public PatientKey ForTrajectory(Guid trajectoryId)
+    {
+        if (!trajectories.TryGetValue(trajectoryId, out var pseudonym))
+        {
+            using var command = dataSource.CreateCommand($"SELECT data -> 'Sealed' ->> 'Key' FROM {events} WHERE stream_id = $1 AND version = 1");
+            command.Parameters.Add(new NpgsqlParameter { Value = trajectoryId });
+            pseudonym = command.ExecuteScalar() is string text ? Guid.Parse(text)
+                : throw new InvalidOperationException($"trajectory {trajectoryId} has no sealed start event");
+        }
+        return ByPseudonym(pseudonym) ?? throw new ErasedPatientException();
+    }
+
+    public void Bind(Guid trajectoryId, Guid pseudonym) => trajectories[trajectoryId] = pseudonym;
+
+    /// <summary>Locks the key row of pseudonym $1 for the erasing transaction; no row when it is already gone.</summary>
+    public string LockSql => $"SELECT 1 FROM {table} WHERE pseudonym = $1 FOR UPDATE";
+
+    /// <summary>
+    /// For a command that starts a trajectory: holds the key row until the command commits (so an erasure waits for
+    /// it and then sees the new trajectory), and fails the transaction when the key is gone (erased meanwhile).
+    /// </summary>
+    public (string Sql, object[] Parameters) RequireCommand(PatientKey key) =>
+        ($"SELECT 1 / (SELECT count(*)::int FROM (SELECT 1 FROM {table} WHERE pseudonym = ? FOR KEY SHARE) k)", [key.Pseudonym]);
+
+    /// <summary>Whether a save failed because <see cref="RequireCommand"/> found the key gone.</summary>
+    public static bool IsMissingKey(Exception e) =>
+        e is PostgresException { SqlState: PostgresErrorCodes.DivisionByZero } || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.DivisionByZero };
+
+    /// <summary>The statements that destroy the key, for the erasing transaction; hosts hear of it when it commits.</summary>
+    public IEnumerable<(string Sql, object[] Parameters)> EraseCommands(PatientKey key) =>
+    [
+        ($"DELETE FROM {table} WHERE pseudonym = ?", [key.Pseudonym]),
+        ($"SELECT pg_notify('{ErasureChannel}', ?)", [key.Pseudonym.ToString()]),
+    ];
+
+    /// <summary>Drops a pseudonym's key from memory (after an erasure here or on another host).</summary>
+    public void Forget(Guid pseudonym)
+    {
+        if (byPseudonym.TryRemove(pseudonym, out var key) && key is not null) byPatient.TryRemove((key.Practice, key.PatientId), out _);
+        foreach (var (trajectory, owner) in trajectories)
+            if (owner == pseudonym) trajectories.TryRemove(trajectory, out _);
+    }
+
+    /// <summary>Forgets everything: after a lost connection to the erasure channel, nothing cached can be trusted.</summary>
+    public void ForgetAll()
+    {
+        byPatient.Clear();
+        byPseudonym.Clear();
+        trajectories.Clear();
+    }
+
+    private PatientKey Remember(PatientKey key)
+    {
+        byPatient[(key.Practice, key.PatientId)] = key;
+        byPseudonym[key.Pseudonym] = key;
+        return key;
+    }
+
+    /// <summary>Creates the table once per process (again after a failed attempt, e.g. while the database was down).</summary>
+    private Task EnsureTableAsync()
+    {
+        var ready = schemaReady;
+        if (ready is null || ready.IsFaulted || ready.IsCanceled) schemaReady = ready = CreateTableAsync();
+        return ready;
+    }
+
+    private async Task CreateTableAsync()
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+             SELECT pg_advisory_xact_lock(7514);
+             CREATE SCHEMA IF NOT EXISTS {schemaName};
+             CREATE TABLE IF NOT EXISTS {table} (
+               practice text NOT NULL, patient_id text NOT NULL, pseudonym uuid NOT NULL UNIQUE, key bytea NOT NULL,
+               created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (practice, patient_id));
+             """);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public void Dispose() => dataSource.Dispose();
+
+    internal static byte[] Associated(string eventType, Guid pseudonym) => Encoding.UTF8.GetBytes($"{eventType}\n{pseudonym}");
+}
+
+/// <summary>A command reached a patient whose key was destroyed.</summary>
+public sealed class ErasedPatientException : Exception;
