@@ -34,13 +34,23 @@ var report = new Report();
 Console.Error.WriteLine($"KbPathways bench: {Environment.ProcessorCount} cores, .NET {Environment.Version}, target {events:N0} events over {practices} practices");
 
 // 1. Domain
-var bdn = BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
+var bdn = args.Contains("--whatif") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .AddLogger(NullLogger.Instance).AddColumnProvider(DefaultColumnProviders.Instance)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator));
-foreach (var r in bdn.Reports.Where(r => r.ResultStatistics is not null))
+foreach (var r in (bdn?.Reports ?? []).Where(r => r.ResultStatistics is not null))
     report.Add("domain", r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), r.ResultStatistics!.Mean / 1000, "µs/op",
         $"allocated {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0:N0} B/op");
+
+if (args.Contains("--domain") || args.Contains("--whatif"))
+{
+    // Only the pure parts, no database: the BenchmarkDotNet figures and what-if over walked streams made in memory.
+    var solkDefinition = PathwayLoader.Load("solk.yaml", File.ReadAllText(Path.Combine(Paths.Pathways, "solk.yaml"))).Definitions.Single();
+    var walked = Enumerable.Range(0, 1000).Select(i => (IReadOnlyList<object>)Walk.Events(solkDefinition, Guid.NewGuid(), "p", $"p-{i}", Walk.Epoch, i % (Walk.Steps.Length + 1))).ToList();
+    WhatIfBench.Run(report, walked, "walked in memory");
+    report.Print();
+    return 0;
+}
 
 // 2. A private PostgreSQL and the host in this process
 var dir = Path.Combine(Path.GetTempPath(), "kbpathways-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -86,18 +96,7 @@ await using (var session = store.QuerySession())
     recorded = [];
     foreach (var id in ids) recorded.Add([.. (await session.Events.FetchStreamAsync(id)).Select(e => e.Data)]);
 }
-var candidate = PathwayLoader.Load("solk.yaml", File.ReadAllText(Path.Combine(Paths.Pathways, "solk.yaml")).Replace("evaluatieTermijn: P6W", "evaluatieTermijn: P2W")).Definitions.Single();
-{
-    var watch = Stopwatch.StartNew();
-    long replayed = 0;
-    while (watch.Elapsed < TimeSpan.FromSeconds(3))
-        foreach (var stream in recorded)
-        {
-            WhatIf.Run(stream, candidate, Walk.Epoch.AddYears(2));
-            replayed += stream.Count;
-        }
-    report.Add("whatif", $"what-if replay ({recorded.Count} recorded SOLK streams, shorter evaluation term)", replayed / watch.Elapsed.TotalSeconds, "events/s", "");
-}
+WhatIfBench.Run(report, recorded, "recorded");
 
 // 5. Seed to the target size, straight into the store (decided by the Domain, appended by Marten)
 {
@@ -143,6 +142,38 @@ int Option(string name, int fallback)
 namespace KbPathways.Bench
 {
     public sealed record Measured(double PerSecond, string Latency);
+
+    /// <summary>What-if replay: SOLK streams re-run against a candidate with a shorter evaluation term (pure, in memory).</summary>
+    public static class WhatIfBench
+    {
+        public static void Run(Report report, IReadOnlyList<IReadOnlyList<object>> streams, string source)
+        {
+            var candidate = PathwayLoader.Load("solk.yaml", File.ReadAllText(Path.Combine(Paths.Pathways, "solk.yaml"))
+                .Replace("evaluatieTermijn: P6W", "evaluatieTermijn: P2W")).Definitions.Single();
+            foreach (var stream in streams) WhatIf.Run(stream, candidate, Walk.Epoch.AddYears(2)); // warm-up
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var watch = Stopwatch.StartNew();
+            long replayed = 0;
+            while (watch.Elapsed < TimeSpan.FromSeconds(3))
+                foreach (var stream in streams)
+                {
+                    WhatIf.Run(stream, candidate, Walk.Epoch.AddYears(2));
+                    replayed += stream.Count;
+                }
+            var perEvent = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)replayed;
+            var fold = Stopwatch.StartNew();
+            long folded = 0;
+            while (fold.Elapsed < TimeSpan.FromSeconds(2))
+                foreach (var stream in streams)
+                {
+                    Trajectory.Replay(stream);
+                    folded += stream.Count;
+                }
+            report.Add("fold", $"fold only (Trajectory.Replay of the same streams)", folded / fold.Elapsed.TotalSeconds, "events/s", "");
+            report.Add("whatif", $"what-if replay ({streams.Count} {source} SOLK streams, shorter evaluation term)", replayed / watch.Elapsed.TotalSeconds,
+                "events/s", $"{perEvent:N0} B allocated per event");
+        }
+    }
 
     public sealed class Report
     {

@@ -148,6 +148,39 @@ public class ErasureTests(HostFixture host)
         await listener.StopAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task Given_steps_racing_the_erasure_When_it_commits_Then_no_step_after_it_leaves_the_patient_readable()
+    {
+        var practice = HostFixture.NewPractice();
+        var client = host.Client(practice, AllRoles);
+        var patient = "race-" + Guid.NewGuid().ToString("N")[..8];
+        var trajectories = new List<string>();
+        for (var i = 0; i < 3; i++) trajectories.Add(await client.Start("solk", patient));
+        using var stop = new CancellationTokenSource();
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        var racers = trajectories.Select(id => Task.Run(async () =>
+        {
+            string[] triggers = ["werkhypotheseVastgelegd", "ernstVastgesteld", "adviesGegeven", "sessieGehouden"];
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var response = await client.Fire(id, new { trigger = triggers[n % triggers.Length],
+                    data = new { medischOnderzoekAfgerond = true, scegsNotities = "x", klachtenclusters = 1, beperking = "licht", duurWeken = 4, cvg = new { cijfer = 5 } } });
+                statuses.Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.NotFound) return;
+            }
+        })).ToList();
+        await Task.Delay(300);
+        (await client.DeleteAsync($"/api/patients/{patient}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await Task.WhenAll(racers).WaitAsync(TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+
+        statuses.ShouldNotContain(HttpStatusCode.InternalServerError);
+        statuses.Count(s => s == HttpStatusCode.NotFound).ShouldBe(3); // each racer ran into the erasure
+        (await TablesContaining(patient)).ShouldBeEmpty();
+        foreach (var id in trajectories)
+            (await Count($"SELECT count(*) FROM kbpathways.mt_events WHERE stream_id = '{id}' AND type = 'trajectory_erased'")).ShouldBe(1);
+    }
+
     private static async Task<string> Walk(HttpClient client, string patient, string note, string? idempotencyKey)
     {
         (await client.PostAsJsonAsync($"/api/patients/{patient}/kb-mark", new { reason = $"stapeling {note}" })).EnsureSuccessStatusCode();

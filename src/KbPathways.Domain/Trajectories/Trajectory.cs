@@ -42,12 +42,13 @@ public sealed record Trajectory(
         StepTaken e => state with
         {
             Tracks = state.Tracks.SetItem(e.Track, e.To),
-            Data = state.Data.SetItems(e.Data),
-            Scores = state.Scores.SetItems(e.Scores),
+            Data = e.Data.Count == 0 ? state.Data : state.Data.SetItems(e.Data),
+            Scores = e.Scores.Count == 0 ? state.Scores : state.Scores.SetItems(e.Scores),
             Counters = e.Increments.Aggregate(state.Counters, (c, name) => c.SetItem(name, c.GetValueOrDefault(name) + 1)),
-            Deadlines = e.Kind == StepKind.Internal
-                ? state.Deadlines.RemoveAll(d => d.Name == e.Deadline && d.Track == e.Track)
-                : state.Deadlines.RemoveAll(d => d.Track == e.Track),
+            Deadlines = state.Deadlines.IsEmpty ? state.Deadlines
+                : e.Kind == StepKind.Internal
+                    ? state.Deadlines.RemoveAll(d => d.Name == e.Deadline && d.Track == e.Track)
+                    : state.Deadlines.RemoveAll(d => d.Track == e.Track),
             LastChangedAt = e.At,
         },
         DeadlineScheduled e => state with

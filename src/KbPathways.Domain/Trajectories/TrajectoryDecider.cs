@@ -77,7 +77,7 @@ public static class TrajectoryDecider
         return definition.Tracks.SelectMany(track =>
         {
             var open = new GuardContext(state.Data, state.Scores, state.Counters, GuardContext.NothingPending);
-            var machine = new PathwayMachine(track, state.Tracks[track.Name], t => RoleFor(t, definition, roles) is not null,
+            using var machine = new PathwayMachine(track, state.Tracks[track.Name], t => RoleFor(t, definition, roles) is not null,
                 t => new GuardEvaluator(open with { Pending = StepData.Accepted(t) }));
             return machine.PermittedTriggers;
         }).Distinct().ToList();
@@ -87,14 +87,18 @@ public static class TrajectoryDecider
         TransitionDefinition transition, Actor actor, IReadOnlyDictionary<string, JsonElement> data,
         IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now)
     {
-        var context = new GuardContext(state.Data.SetItems(data), state.Scores.SetItems(scores), state.Counters, GuardContext.NothingPending);
+        var context = new GuardContext(data.Count == 0 ? state.Data : state.Data.SetItems(data),
+            scores.Count == 0 ? state.Scores : state.Scores.SetItems(scores), state.Counters, GuardContext.NothingPending);
         var from = state.Tracks[track.Name];
-        var machine = new PathwayMachine(track, from, _ => true, _ => new GuardEvaluator(context));
-        if (!machine.CanFire(transition.Trigger, out _))
-            throw new PathwayRuleException(RejectionKind.GuardFailed,
-                transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
-                [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
-        var to = machine.Fire(transition.Trigger);
+        string to;
+        using (var machine = new PathwayMachine(track, from, _ => true, _ => new GuardEvaluator(context)))
+        {
+            if (!machine.CanFire(transition.Trigger))
+                throw new PathwayRuleException(RejectionKind.GuardFailed,
+                    transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
+                    [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
+            to = machine.Fire(transition.Trigger);
+        }
 
         var warningEvaluator = new GuardEvaluator(context);
         var raised = transition.Warnings.Where(w => warningEvaluator.Holds(w.When)).ToList();
