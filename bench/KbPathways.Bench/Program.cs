@@ -17,6 +17,7 @@ using KbPathways.Host.Hosting;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using KbPathways.Projections.Database;
+using KbPathways.Projections.Privacy;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -101,7 +102,7 @@ WhatIfBench.Run(report, recorded, "recorded");
 // 5. Seed to the target size, straight into the store (decided by the Domain, appended by Marten)
 {
     var watch = Stopwatch.StartNew();
-    var seeded = await Seeder.RunAsync(store, solk, events, practices);
+    var seeded = await Seeder.RunAsync(store, app.Services.GetRequiredService<PatientKeyRing>(), solk, events, practices);
     report.Add("seed", $"seeded {seeded.Trajectories:N0} trajectories / {seeded.Events:N0} events", seeded.Events / watch.Elapsed.TotalSeconds, "events/s", "");
 }
 
@@ -317,7 +318,7 @@ namespace KbPathways.Bench
     {
         public static string Practice(int i) => $"bench-praktijk-{i:00}";
 
-        public static async Task<(int Trajectories, long Events)> RunAsync(IDocumentStore store, KbPathways.Domain.Pathways.Model.PathwayDefinition solk, long target, int practices)
+        public static async Task<(int Trajectories, long Events)> RunAsync(IDocumentStore store, PatientKeyRing keys, KbPathways.Domain.Pathways.Model.PathwayDefinition solk, long target, int practices)
         {
             var random = new Random(7);
             long written = 0;
@@ -325,6 +326,7 @@ namespace KbPathways.Bench
             while (written < target)
             {
                 await using var session = store.LightweightSession();
+                await keys.GetOrCreateManyAsync([.. Enumerable.Range(trajectories, 500).Select(n => (Practice(n % practices), $"seed-{n}"))]);
                 for (var i = 0; i < 500 && written < target; i++, trajectories++)
                 {
                     var id = Guid.CreateVersion7();

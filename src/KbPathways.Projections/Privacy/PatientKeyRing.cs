@@ -84,6 +84,29 @@ public sealed class PatientKeyRing : IDisposable
         }
     }
 
+    /// <summary>Keys for many patients in one round trip (an import, a benchmark's seeding), made where missing.</summary>
+    public async Task GetOrCreateManyAsync(IReadOnlyCollection<(string Practice, string PatientId)> patients, CancellationToken ct = default)
+    {
+        var missing = patients.Where(p => !byPatient.ContainsKey(p)).Distinct().ToArray();
+        if (missing.Length == 0) return;
+        await EnsureTableAsync();
+        await using var command = dataSource.CreateCommand(
+            $"""
+             WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bytea[]) AS w(practice, patient_id, pseudonym, key)),
+                  made AS (INSERT INTO {table} (practice, patient_id, pseudonym, key) SELECT * FROM wanted
+                           ON CONFLICT (practice, patient_id) DO NOTHING RETURNING practice, patient_id, pseudonym, key)
+             SELECT * FROM made UNION ALL
+             SELECT k.practice, k.patient_id, k.pseudonym, k.key FROM {table} k JOIN wanted w USING (practice, patient_id)
+             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(p => p.Practice).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(p => p.PatientId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(_ => Guid.NewGuid()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            Remember(new PatientKey(reader.GetGuid(2), reader.GetString(0), reader.GetString(1), (byte[])reader[3]));
+    }
+
     /// <summary>The patient's key, or null when the practice has never recorded the patient or erased them.</summary>
     public async Task<PatientKey?> FindAsync(string practice, string patientId, CancellationToken ct = default)
     {

@@ -1,6 +1,7 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using KbPathways.Domain.Patients;
 using KbPathways.Domain.Trajectories;
@@ -36,36 +37,53 @@ public static class SealedEvents
         Action<T, PatientKey, PatientKeyRing>? opened = null) : JsonConverter<T>, ISealedConverter
     {
         private const string Envelope = "Sealed";
-        private readonly JsonObject erasedValues = JsonNode.Parse(erased)!.AsObject();
+        private readonly byte[] erasedValues = Encoding.UTF8.GetBytes(erased);
+        private readonly HashSet<string> personal = [.. JsonDocument.Parse(erased).RootElement.EnumerateObject().Select(p => p.Name)];
         private readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> plain = new();
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            var node = JsonSerializer.SerializeToNode(value, Plain(options))!.AsObject();
-            var personal = new JsonObject();
-            foreach (var (name, _) in erasedValues)
-                if (node.Remove(name, out var field)) personal[name] = field;
+            using var whole = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(value, Plain(options)));
+            var personalPart = new ArrayBufferWriter<byte>(256);
+            using (var inner = new Utf8JsonWriter(personalPart))
+            {
+                inner.WriteStartObject();
+                foreach (var property in whole.RootElement.EnumerateObject())
+                    if (personal.Contains(property.Name)) property.WriteTo(inner);
+                inner.WriteEndObject();
+            }
             var key = keyFor(value, keys);
-            var sealedBytes = key.Seal(JsonSerializer.SerializeToUtf8Bytes(personal), PatientKeyRing.Associated(typeof(T).Name, key.Pseudonym));
-            node[Envelope] = new JsonObject { ["Key"] = key.Pseudonym, ["Data"] = Convert.ToBase64String(sealedBytes) };
-            node.WriteTo(writer);
+            var sealedBytes = key.Seal(personalPart.WrittenSpan, PatientKeyRing.Associated(typeof(T).Name, key.Pseudonym));
+            writer.WriteStartObject();
+            foreach (var property in whole.RootElement.EnumerateObject())
+                if (!personal.Contains(property.Name)) property.WriteTo(writer);
+            writer.WriteStartObject(Envelope);
+            writer.WriteString("Key", key.Pseudonym);
+            writer.WriteBase64String("Data", sealedBytes);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
             opened?.Invoke(value, key, keys);
         }
 
         public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
-            var node = JsonNode.Parse(ref reader)!.AsObject();
-            PatientKey? key = null;
-            if (node.Remove(Envelope, out var envelope) && envelope is JsonObject sealedPart) // events from before sealing are read as they are
+            using var stored = JsonDocument.ParseValue(ref reader);
+            var root = stored.RootElement;
+            if (!root.TryGetProperty(Envelope, out var envelope)) return root.Deserialize<T>(Plain(options))!; // from before sealing
+            var pseudonym = envelope.GetProperty("Key").GetGuid();
+            var key = keys.ByPseudonym(pseudonym);
+            using var personalPart = JsonDocument.Parse(key is null ? erasedValues
+                : key.Open(envelope.GetProperty("Data").GetBytesFromBase64(), PatientKeyRing.Associated(typeof(T).Name, pseudonym)));
+            var merged = new ArrayBufferWriter<byte>(1024);
+            using (var writer = new Utf8JsonWriter(merged))
             {
-                var pseudonym = sealedPart["Key"]!.GetValue<Guid>();
-                key = keys.ByPseudonym(pseudonym);
-                var personal = key is null ? erasedValues
-                    : JsonNode.Parse(key.Open(Convert.FromBase64String(sealedPart["Data"]!.GetValue<string>()),
-                        PatientKeyRing.Associated(typeof(T).Name, pseudonym)))!.AsObject();
-                foreach (var (name, value) in personal) node[name] = value?.DeepClone();
+                writer.WriteStartObject();
+                foreach (var property in root.EnumerateObject())
+                    if (!property.NameEquals(Envelope)) property.WriteTo(writer);
+                foreach (var property in personalPart.RootElement.EnumerateObject()) property.WriteTo(writer);
+                writer.WriteEndObject();
             }
-            var result = node.Deserialize<T>(Plain(options))!;
+            var result = JsonSerializer.Deserialize<T>(merged.WrittenSpan, Plain(options))!;
             if (key is not null) opened?.Invoke(result, key, keys);
             return result;
         }
