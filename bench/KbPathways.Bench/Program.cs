@@ -35,7 +35,7 @@ var report = new Report();
 Console.Error.WriteLine($"KbPathways bench: {Environment.ProcessorCount} cores, .NET {Environment.Version}, target {events:N0} events over {practices} practices");
 
 // 1. Domain
-var bdn = args.Contains("--whatif") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
+var bdn = args.Contains("--whatif") || args.Contains("--api") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .AddLogger(NullLogger.Instance).AddColumnProvider(DefaultColumnProviders.Instance)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator));
@@ -86,6 +86,13 @@ foreach (var concurrency in new[] { 1, 8, 32 })
     report.Add("ratio", $"API / ceiling, concurrency {concurrency}", api.PerSecond / ceiling.PerSecond, "×", "");
 }
 var smallStore8 = ratios[8].Api;
+if (args.Contains("--api"))
+{
+    // Only the ceiling and the API on the empty store (e.g. under a profiler).
+    await app.StopAsync();
+    report.Print();
+    return 0;
+}
 report.Add("memory", "working set after the API runs", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
     $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB (host + load generator in one process)");
 

@@ -50,6 +50,9 @@ public static class ServiceCollectionExtensions
             marten.Connection(options.ConnectionString);
             marten.DatabaseSchemaName = options.SchemaName;
             marten.Events.StreamIdentity = StreamIdentity.AsGuid;
+            // Versions and sequence numbers are assigned in the database (one function call per stream) instead of
+            // being fetched first; an expected version is still checked. Nothing here reads them before the commit.
+            marten.Events.AppendMode = EventAppendMode.Quick;
             marten.Events.AddEventTypes([typeof(TrajectoryStarted), typeof(StepTaken), typeof(DeadlineScheduled), typeof(TrajectoryCompleted), typeof(TrajectoryMigrated),
                 typeof(TrajectoryErased), typeof(KbMarkPlaced), typeof(KbMarkRemoved), typeof(ObservationRecorded), typeof(PatientErased)]);
             var serializer = marten.Serializer() as SystemTextJsonSerializer
