@@ -44,6 +44,14 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
         return new WhatIfReport(candidate.Id, candidate.Hash, results.Count, results.Count(r => r.Affected), results);
     }
 
+    private const int ReadAhead = 3;
+
+    private async Task<IReadOnlyList<IEvent>> ReadPageAsync(long after, long upTo, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.Events.QueryAllRawEvents().Where(e => e.Sequence > after && e.Sequence <= upTo).OrderBy(e => e.Sequence).ToListAsync(ct);
+    }
+
     /// <summary>
     /// Folds every trajectory stream from its first event and writes the summaries afresh: each one is replaced, and a
     /// summary without a stream is removed. Run it with the hosts stopped; it reports progress per page of events.
@@ -52,14 +60,22 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
     {
         var trajectories = new Dictionary<Guid, Trajectory>();
         var marks = new Dictionary<Guid, PatientMarks>();
-        long done = 0, last = 0;
+        long done = 0;
         await using (var session = store.QuerySession())
         {
             var total = await session.Events.QueryAllRawEvents().LongCountAsync(ct);
-            while (true)
+            var newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {store.Options.Events.DatabaseSchemaName}.mt_events", ct))[0];
+            // Pages are ranges of sequence numbers, read ahead on their own sessions while the previous page is folded,
+            // so the database (sending) and this process (deserialising, opening sealed fields) work at the same time.
+            var ahead = new Queue<Task<IReadOnlyList<IEvent>>>();
+            for (long from = 0; from < newest || ahead.Count > 0;)
             {
-                var page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last).OrderBy(e => e.Sequence).Take(PageSize).ToListAsync(ct);
-                if (page.Count == 0) break;
+                while (ahead.Count < ReadAhead && from < newest)
+                {
+                    ahead.Enqueue(ReadPageAsync(from, from + PageSize, ct));
+                    from += PageSize;
+                }
+                var page = await ahead.Dequeue();
                 foreach (var e in page)
                 {
                     if (e.Data is TrajectoryStarted started) trajectories[e.StreamId] = Trajectory.Create(started);
@@ -68,7 +84,6 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
                     else if (trajectories.TryGetValue(e.StreamId, out var state)) trajectories[e.StreamId] = Trajectory.Evolve(state, e.Data);
                     else if (PatientMarks.Apply(marks.GetValueOrDefault(e.StreamId), e.Data) is { } marked) marks[e.StreamId] = marked;
                 }
-                last = page[^1].Sequence;
                 done += page.Count;
                 progress?.Report(new RebuildProgress(done, Math.Max(total, done)));
             }
