@@ -18,6 +18,7 @@ using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using KbPathways.Projections.Database;
 using KbPathways.Projections.Privacy;
+using KbPathways.Testing;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -97,6 +98,37 @@ if (args.Contains("--api"))
 report.Add("memory", "working set after the API runs", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
     $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB (host + load generator in one process)");
 
+// 3b. Scale out: two more host processes on this database, before it is seeded (the seeded trajectories' deadlines
+// are long overdue, and a starting host rings those). The in-process host stays up, idle. One alone at concurrency 8, then both at 4 each (same total);
+// afterwards every acknowledged command is in the store exactly once (counted per practice from the events).
+if (!storeOnly)
+{
+    var key = Convert.ToBase64String(auth.Key().Key);
+    string[] unlimited = ["--Limits:RequestsPerSecond=1000000", "--Limits:Burst=1000000"];
+    await using var hostA = await HostProcess.StartAsync(postgres.ConnectionString, Paths.Pathways, key, unlimited);
+    await using var hostB = await HostProcess.StartAsync(postgres.ConnectionString, Paths.Pathways, key, unlimited);
+    await Task.WhenAll(Api.RunAsync(hostA.Address, auth, "bench-2h-warmup", 4, TimeSpan.FromSeconds(3)),
+        Api.RunAsync(hostB.Address, auth, "bench-2h-warmup", 4, TimeSpan.FromSeconds(3)));
+    var one = await Api.RunAsync(hostA.Address, auth, "bench-2h-one", 8, TimeSpan.FromSeconds(seconds));
+    var two = await Task.WhenAll(Api.RunAsync(hostA.Address, auth, "bench-2h-two", 4, TimeSpan.FromSeconds(seconds)),
+        Api.RunAsync(hostB.Address, auth, "bench-2h-two", 4, TimeSpan.FromSeconds(seconds)));
+    report.Add("twohost", "steps over HTTP, one host process, concurrency 8", one.PerSecond, "steps/s", one.Latency);
+    report.Add("twohost", "steps over HTTP, two host processes, concurrency 4 each", two.Sum(m => m.PerSecond), "steps/s",
+        $"A: {two[0].Latency}; B: {two[1].Latency}");
+    report.Add("twohost", "two hosts / one host", two.Sum(m => m.PerSecond) / one.PerSecond, "×", "");
+    await using var db = new NpgsqlConnection(postgres.ConnectionString);
+    await db.OpenAsync();
+    foreach (var (practice, acknowledged) in new[] { ("bench-2h-one", one.Acknowledged), ("bench-2h-two", two.Sum(m => m.Acknowledged)) })
+    {
+        await using var count = new NpgsqlCommand("""
+            SELECT count(*) FROM kbpathways.mt_events e JOIN kbpathways.mt_doc_trajectorysummary s ON s.id = e.stream_id
+            WHERE s.data ->> 'Practice' = $1 AND e.type IN ('trajectory_started', 'step_taken')
+            """, db) { Parameters = { new() { Value = practice } } };
+        var stored = (long)(await count.ExecuteScalarAsync())!;
+        report.Add("exactlyonce", $"{practice}: commands stored / acknowledged", stored, "events", $"{acknowledged:N0} acknowledged");
+        if (stored != acknowledged) throw new InvalidOperationException($"{practice}: {acknowledged} commands acknowledged but {stored} stored");
+    }
+}
 // 4. What-if: recorded streams re-run against a candidate (pure, in memory)
 List<IReadOnlyList<object>> recorded;
 await using (var session = store.QuerySession())
@@ -151,6 +183,7 @@ report.Add("memory", "working set at the end", Process.GetCurrentProcess().Worki
 
 await app.StopAsync();
 await app.DisposeAsync();
+
 report.Print();
 await postgres.StopAsync();
 try { Directory.Delete(dir, true); } catch (IOException) { }
@@ -164,7 +197,7 @@ int Option(string name, int fallback)
 
 namespace KbPathways.Bench
 {
-    public sealed record Measured(double PerSecond, string Latency);
+    public sealed record Measured(double PerSecond, string Latency, long Acknowledged = 0);
 
     /// <summary>What-if replay: SOLK streams re-run against a candidate with a shorter evaluation term (pure, in memory).</summary>
     public static class WhatIfBench
@@ -214,7 +247,8 @@ namespace KbPathways.Bench
             Console.WriteLine($"| {"measure",-78} | {"value",12} | {"unit",-9} | notes");
             Console.WriteLine($"|{new string('-', 80)}|{new string('-', 14)}|{new string('-', 11)}|------");
             foreach (var r in rows)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.What,-78} | {r.Value,12:N1} | {r.Unit,-9} | {r.Note}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {r.What,-78} | {r.Value.ToString(r.Unit == "×" ? "N2" : "N1", CultureInfo.InvariantCulture),12} | {r.Unit,-9} | {r.Note}"));
         }
 
         public static string Percentiles(List<double> ms)
@@ -308,7 +342,7 @@ namespace KbPathways.Bench
                 }
                 lock (latencies) latencies.AddRange(mine);
             }));
-            return new Measured(latencies.Count / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies));
+            return new Measured(latencies.Count / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies), latencies.Count);
         }
 
         public static async Task<Measured> QueryAsync(Uri address, AuthOptions auth, string practice, string route, int times)

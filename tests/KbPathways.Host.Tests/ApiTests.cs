@@ -187,6 +187,9 @@ public class ApiTests(HostFixture host)
         all.GetProperty("items").GetArrayLength().ShouldBe(2);
         (await (await client.GetAsync("/api/trajectories?patientId=a")).Body()).GetProperty("total").GetInt32().ShouldBe(2);
         (await (await client.GetAsync("/api/trajectories?pathway=solk&state=Gesignaleerd")).Body()).GetProperty("total").GetInt32().ShouldBe(2);
+        var unparseable = await client.GetAsync("/api/trajectories?page=abc");
+        unparseable.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        unparseable.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
     }
 
     [Fact]

@@ -128,7 +128,8 @@ public static class KbPathwaysApp
         app.MapScalarApiReference("/api-docs").AllowAnonymous();
         app.MapGet("/health", Health).AllowAnonymous();
         DashboardPage.Map(app);
-        app.MapWolverineEndpoints();
+        // '?page=abc' is a 400 problem+json, not page 0.
+        app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
         return app;
     }
 

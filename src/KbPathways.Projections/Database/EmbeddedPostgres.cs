@@ -131,8 +131,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await provision.ExecuteNonQueryAsync(cancellation);
     }
 
-    public async Task StopAsync() =>
+    /// <summary>Stops the server; a no-op when it is not running (stopped before, or its directory removed).</summary>
+    public async Task StopAsync()
+    {
+        if (!File.Exists(Path.Combine(DataDirectory, "postmaster.pid"))) return;
         await Pg("pg_ctl", CancellationToken.None, "-D", DataDirectory, "-m", "fast", "-w", "stop");
+    }
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
