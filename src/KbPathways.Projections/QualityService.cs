@@ -44,7 +44,9 @@ public sealed class QualityService(IDocumentStore store, DefinitionRegistry defi
         var summaries = await (openOnly ? query.Where(t => !t.Completed) : query).ToListAsync(ct);
         IReadOnlyList<PatientMarks> marks = openOnly ? [] : await session.Query<PatientMarks>().Where(m => m.Practice == practice).ToListAsync(ct);
         var resolved = new Dictionary<string, PathwayDefinition?>();
-        foreach (var hash in summaries.SelectMany(s => (s.Facts?.States.Select(v => v.Hash) ?? []).Append(s.DefinitionHash)).Distinct())
+        var hashes = openOnly ? summaries.Select(s => s.DefinitionHash)
+            : summaries.SelectMany(s => (s.Facts?.States.Select(v => v.Hash) ?? []).Append(s.DefinitionHash));
+        foreach (var hash in hashes.Distinct())
             resolved[hash] = await definitions.ResolveAsync(session, hash, ct);
         return new PracticeData(summaries,
             [.. summaries.Where(s => s.Facts is not null).Select(s => new TrajectoryRow(s.Id, s.PatientId, s.PathwayId, s.StartedAt, s.Outcome, s.Facts!))],

@@ -33,13 +33,13 @@ public class DashboardTests(HostFixture host)
             .ShouldBe(expected);
         dashboard.GetProperty("overdue").GetArrayLength().ShouldBe(0);
 
-        var forPohGgz = await (await host.Client(practice, "poh-ggz").GetAsync("/api/worklist")).Body();
+        var forPohGgz = (await (await host.Client(practice, "poh-ggz").GetAsync("/api/worklist")).Body()).GetProperty("items");
         forPohGgz.GetArrayLength().ShouldBe(0); // SOLK is with the huisarts in Gesignaleerd and Werkhypothese
-        var forHuisarts = await (await host.Client(practice, "huisarts").GetAsync("/api/worklist")).Body();
+        var forHuisarts = (await (await host.Client(practice, "huisarts").GetAsync("/api/worklist")).Body()).GetProperty("items");
         forHuisarts.EnumerateArray().Select(i => i.GetProperty("patientId").GetString()).Order().ShouldBe(["d-1", "d-2"]);
         var gesignaleerd = forHuisarts.EnumerateArray().Single(i => i.GetProperty("patientId").GetString() == "d-1");
         gesignaleerd.GetProperty("nextDeadline").GetString().ShouldBe("werkhypotheseTermijn");
-        var forPohO = await (await host.Client(practice, "poh-o").GetAsync("/api/worklist")).Body();
+        var forPohO = (await (await host.Client(practice, "poh-o").GetAsync("/api/worklist")).Body()).GetProperty("items");
         forPohO.EnumerateArray().Single().GetProperty("pathway").GetString().ShouldBe("proactieve-ouderenzorg");
     }
 }

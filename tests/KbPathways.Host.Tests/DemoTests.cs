@@ -123,6 +123,12 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
             .Where(t => mdoStates.Contains($"{t.GetProperty("pathwayId").GetString()}/{t.GetProperty("state").GetString()}"))
             .Select(t => t.GetProperty("patientId").GetString()).Order());
         dashboard.GetProperty("mdoList").GetArrayLength().ShouldBeGreaterThan(0);
+        // NEN 7513: the dashboard's record names exactly the patients the dashboard showed.
+        var listed = new[] { "overdue", "openHandovers", "mdoList" }.SelectMany(list => dashboard.GetProperty(list).EnumerateArray())
+            .Select(i => i.GetProperty("patientId").GetString()!).Distinct().Order(StringComparer.Ordinal).ToList();
+        var log = await (await demo.Client("praktijkmanager").GetAsync($"/api/access-log?patientId={listed[0]}&limit=1000")).Body();
+        log.EnumerateArray().Last(e => e.GetProperty("eventType").GetString() == "dashboard.read")
+            .GetProperty("patient").GetString()!.Split(',').ShouldBe(listed);
         Value("in-beeld").ShouldBe(dashboard.GetProperty("inBeeld").GetInt32());
         Value("in-zorg").ShouldBe(dashboard.GetProperty("inZorg").GetInt32());
     }

@@ -13,6 +13,15 @@ namespace KbPathways.Host.AccessLog;
 /// </summary>
 public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log, ILogger<AccessLogMiddleware> logger)
 {
+    private const string NamedPatients = "kbpathways.access-log.patients";
+
+    /// <summary>
+    /// An endpoint that knows which patients its answer shows says so here, and the record names exactly those;
+    /// otherwise the response is searched for <c>patientId</c>s.
+    /// </summary>
+    public static void Names(HttpContext context, IEnumerable<string> patients) =>
+        context.Items[NamedPatients] = string.Join(",", new SortedSet<string>(patients, StringComparer.Ordinal));
+
     public static bool IsPatientData(PathString path) =>
         path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
         || path.StartsWithSegments("/api/whatif") || path.StartsWithSegments("/api/migrations")
@@ -66,7 +75,9 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         string? objectId = segments.Length > 2 ? segments[2] : request.QueryString.HasValue ? request.QueryString.Value : null;
         var patient = segments[1] == "patients" && segments.Length > 2 ? segments[2]
             : request.Query["patientId"].FirstOrDefault() is { Length: > 0 } searched ? searched
-            : status < 300 ? PatientIn(buffer) : null;
+            : status >= 300 ? null
+            : context.Items.TryGetValue(NamedPatients, out var named) ? (string)named! is { Length: > 0 } list ? list : null
+            : PatientIn(buffer);
         if (patient is null && status < 300 && segments[1] == "trajectories" && Guid.TryParse(objectId, out var id) && user is not null)
         {
             await using var session = store.QuerySession();

@@ -34,15 +34,24 @@ public static class DashboardEndpoints
     /// <summary>The dashboard shows at most this many overdue items (most overdue first), with the total.</summary>
     public const int ListLimit = 100;
 
+    /// <summary>Your open items, soonest deadline first (those without one last), a page at a time (50 by default, at most 200).</summary>
     [WolverineGet("/api/worklist")]
-    public static async Task<IReadOnlyList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, CancellationToken ct)
+    public static async Task<PagedList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, int? page, int? pageSize,
+        HttpContext http, CancellationToken ct)
     {
         var data = await service.LoadAsync(user.Practice, ct, openOnly: true);
-        return [.. Items(data, clock.Now).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item).OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)];
+        var mine = Items(data, clock.Now).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
+            .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
+        var size = Math.Clamp(pageSize ?? 50, 1, ListTrajectoriesEndpoint.MaxPageSize);
+        var number = Math.Max(page ?? 1, 1);
+        var items = mine.Skip((number - 1) * size).Take(size).ToList();
+        AccessLog.AccessLogMiddleware.Names(http, items.Select(i => i.PatientId));
+        return new PagedList<WorkItem>(items, number, size, mine.Count);
     }
 
     [WolverineGet("/api/dashboard")]
-    public static async Task<Dashboard> Get(CurrentUser user, QualityService service, QualityOptions quality, BusinessClock clock, CancellationToken ct)
+    public static async Task<Dashboard> Get(CurrentUser user, QualityService service, QualityOptions quality, BusinessClock clock,
+        HttpContext http, CancellationToken ct)
     {
         user.RequireOneOf(quality.Roles, "dashboards");
         var data = await service.LoadAsync(user.Practice, ct);
@@ -56,11 +65,14 @@ public static class DashboardEndpoints
         var (inBeeld, inZorg) = QualityReport.CareStatus(data.Rows, data.Marks, data.Definition, now);
         var paired = QualityReport.Paired(data.Rows.Where(r => r.Facts.CompletedAt is null), service.Settings.CvgInstrument);
         var overdue = items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt).ToList();
-        return new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
+        var dashboard = new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
             overdue.Count, [.. overdue.Take(ListLimit)],
             [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => i.Item)],
             new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
             MdoList(data));
+        AccessLog.AccessLogMiddleware.Names(http, dashboard.Overdue.Select(i => i.PatientId)
+            .Concat(dashboard.OpenHandovers.Select(i => i.PatientId)).Concat(dashboard.MdoList.Select(i => i.PatientId)));
+        return dashboard;
     }
 
     /// <summary>
