@@ -109,9 +109,19 @@ if (!storeOnly)
     await using var hostB = await HostProcess.StartAsync(postgres.ConnectionString, Paths.Pathways, key, unlimited);
     await Task.WhenAll(Api.RunAsync(hostA.Address, auth, "bench-2h-warmup", 4, TimeSpan.FromSeconds(3)),
         Api.RunAsync(hostB.Address, auth, "bench-2h-warmup", 4, TimeSpan.FromSeconds(3)));
-    var one = await Api.RunAsync(hostA.Address, auth, "bench-2h-one", 8, TimeSpan.FromSeconds(seconds));
-    var two = await Task.WhenAll(Api.RunAsync(hostA.Address, auth, "bench-2h-two", 4, TimeSpan.FromSeconds(seconds)),
-        Api.RunAsync(hostB.Address, auth, "bench-2h-two", 4, TimeSpan.FromSeconds(seconds)));
+    Measured one;
+    Measured[] two;
+    try
+    {
+        one = await Api.RunAsync(hostA.Address, auth, "bench-2h-one", 8, TimeSpan.FromSeconds(seconds));
+        two = await Task.WhenAll(Api.RunAsync(hostA.Address, auth, "bench-2h-two", 4, TimeSpan.FromSeconds(seconds)),
+            Api.RunAsync(hostB.Address, auth, "bench-2h-two", 4, TimeSpan.FromSeconds(seconds)));
+    }
+    catch (InvalidOperationException)
+    {
+        Console.Error.WriteLine($"host A said:\n{hostA.Output}\nhost B said:\n{hostB.Output}");
+        throw;
+    }
     report.Add("twohost", "steps over HTTP, one host process, concurrency 8", one.PerSecond, "steps/s", one.Latency);
     report.Add("twohost", "steps over HTTP, two host processes, concurrency 4 each", two.Sum(m => m.PerSecond), "steps/s",
         $"A: {two[0].Latency}; B: {two[1].Latency}");

@@ -77,7 +77,7 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
                 await session.SaveChangesAsync(ct);
                 return after;
             }
-            catch (ConcurrencyException) when (attempt < 3)
+            catch (Exception e) when (StreamConflict.Is(e) && attempt < 3)
             {
             }
         }
@@ -117,7 +117,7 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
             {
                 await session.SaveChangesAsync(ct);
             }
-            catch (ConcurrencyException) when (attempt < 3)
+            catch (Exception e) when (StreamConflict.Is(e) && attempt < 3)
             {
                 continue;
             }

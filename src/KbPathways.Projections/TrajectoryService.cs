@@ -162,10 +162,10 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 EngineMetrics.Record(state.PathwayId, events);
                 return result;
             }
-            catch (ConcurrencyException) when (command.ExpectedVersion is null && attempt < RaceRetries)
+            catch (Exception e) when (StreamConflict.Is(e) && command.ExpectedVersion is null && attempt < RaceRetries)
             {
             }
-            catch (ConcurrencyException)
+            catch (Exception e) when (StreamConflict.Is(e))
             {
                 throw new PathwayRuleException(RejectionKind.VersionConflict,
                     "the trajectory changed while this step was decided: reload it and try again");
@@ -197,7 +197,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 EngineMetrics.Record(state.PathwayId, events);
                 return result;
             }
-            catch (ConcurrencyException) when (attempt < RaceRetries)
+            catch (Exception e) when (StreamConflict.Is(e) && attempt < RaceRetries)
             {
                 // Another node handled the same alarm (or a step raced it): decide again on the fresh state.
             }

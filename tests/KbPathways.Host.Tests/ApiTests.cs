@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KbPathways.Host.Tests;
 
@@ -126,6 +127,43 @@ public class ApiTests(HostFixture host)
         responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(1);
         responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(49);
         (await VersionOf(huisarts, id)).ShouldBe(version + 1);
+    }
+
+    [Fact]
+    public async Task Given_two_trajectories_of_one_patient_When_both_record_an_instrument_at_once_Then_both_steps_are_kept()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var pairs = new List<(string Patient, string[] Trajectories)>();
+        for (var p = 0; p < 12; p++)
+        {
+            var patient = $"samen-{p}";
+            var ids = new[] { await huisarts.Start("solk", patient), await huisarts.Start("solk", patient) };
+            foreach (var id in ids)
+            {
+                (await huisarts.Fire(id, new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = "x" } })).EnsureSuccessStatusCode();
+                (await huisarts.Fire(id, new { trigger = "ernstVastgesteld", data = new { klachtenclusters = 1, beperking = "licht", duurWeken = 4 } })).EnsureSuccessStatusCode();
+            }
+            pairs.Add((patient, ids));
+        }
+
+        // Both steps of a pair append an observation to the same patient stream at the same moment.
+        var responses = await Task.WhenAll(pairs.SelectMany(pair => pair.Trajectories).Select(id =>
+            huisarts.Fire(id, new { trigger = "adviesGegeven", data = new { cvg = new { cijfer = 5 } } })));
+
+        responses.Select(r => r.StatusCode).ShouldAllBe(status => status == HttpStatusCode.OK);
+        foreach (var (patient, _) in pairs)
+        {
+            var observations = await (await huisarts.GetAsync($"/api/patients/{patient}")).Body();
+            observations.GetProperty("observations").EnumerateArray().Single().GetProperty("latestTotal").GetDecimal().ShouldBe(5);
+        }
+        var store = host.Services.GetRequiredService<Marten.IDocumentStore>();
+        var keys = host.Services.GetRequiredService<KbPathways.Projections.Privacy.PatientKeyRing>();
+        await using var session = store.QuerySession();
+        foreach (var (patient, _) in pairs)
+        {
+            var key = (await keys.FindAsync(practice, patient))!;
+            (await session.Events.FetchStreamAsync(key.Pseudonym)).Count(e => e.Data is KbPathways.Domain.Patients.ObservationRecorded).ShouldBe(2);
+        }
     }
 
     [Fact]
