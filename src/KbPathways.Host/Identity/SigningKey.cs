@@ -32,16 +32,18 @@ public sealed class AuthOptions
         var file = Environment.GetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE") ?? DevelopmentKeyFile;
         if (!File.Exists(file))
         {
+            // Written aside and moved into place, so a process starting at the same moment never reads a half-written key.
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            var fresh = RandomNumberGenerator.GetBytes(32);
+            var aside = $"{file}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllBytes(aside, RandomNumberGenerator.GetBytes(32));
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(aside, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             try
             {
-                using var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write);
-                stream.Write(fresh);
+                File.Move(aside, file, overwrite: false);
             }
             catch (IOException) when (File.Exists(file))
             {
-                // another process created it first: use theirs
+                File.Delete(aside); // another process put its key there first: use theirs
             }
         }
         return File.ReadAllBytes(file);
