@@ -109,7 +109,12 @@ public sealed class GuardEvaluator(GuardContext context)
 /// <summary>Guards as people read them, in diagrams, explanations and rejections.</summary>
 public static class GuardText
 {
-    public static string Render(Guard guard) => guard switch
+    // A definition's guards never change, and a decision renders the same comparisons over and over: render each once.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Guard, string> Rendered = new();
+
+    public static string Render(Guard guard) => Rendered.GetValue(guard, RenderNew);
+
+    private static string RenderNew(Guard guard) => guard switch
     {
         Guard.All a => string.Join(" and ", a.Parts.Select(p => Wrap(p))),
         Guard.Any a => string.Join(" or ", a.Parts.Select(p => Wrap(p))),
