@@ -43,7 +43,7 @@ public static class SealedEvents
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            using var whole = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(value, Plain(options)));
+            using var whole = JsonSerializer.SerializeToDocument(value, Plain(options));
             var personalPart = new ArrayBufferWriter<byte>(256);
             using (var inner = new Utf8JsonWriter(personalPart))
             {

@@ -36,8 +36,6 @@ public sealed class PathwayMachine : IDisposable
         compiled.State = current;
     }
 
-    public string State => compiled?.State ?? initial;
-
     /// <summary>Triggers the caller may fire now; a guard that waits on the step's own data counts as open.</summary>
     public IEnumerable<string> PermittedTriggers =>
         compiled is null ? [] : [.. track.TransitionsFrom(compiled.Definition).Select(t => t.Trigger).Where(compiled.Machine.CanFire)];
@@ -51,11 +49,6 @@ public sealed class PathwayMachine : IDisposable
         compiled.Machine.Fire(trigger);
         return compiled.State;
     }
-
-    /// <summary>The first target whose guard holds, in the order written.</summary>
-    public TargetOption? ChooseTarget(TransitionDefinition t) => compiled?.ChooseTarget(t);
-
-    public TrackDefinition Track => track;
 
     public void Dispose()
     {
@@ -96,6 +89,7 @@ public sealed class PathwayMachine : IDisposable
             return t.IsInternal || t.Targets.Any(o => o.When is null || evaluator.Evaluate(o.When) != false);
         }
 
+        /// <summary>The first target whose guard holds, in the order written.</summary>
         public TargetOption? ChooseTarget(TransitionDefinition t)
         {
             var evaluator = Decision!.EvaluatorFor(t);
