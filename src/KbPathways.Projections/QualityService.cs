@@ -1,6 +1,7 @@
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Patients;
 using KbPathways.Domain.Quality;
+using System.Runtime.CompilerServices;
 using Marten;
 
 namespace KbPathways.Projections;
@@ -13,6 +14,9 @@ public sealed class QualityReportOptions
     public string MdoWindow { get; set; } = "P6M";
     public string MedicationReviewWindow { get; set; } = "P12M";
     public string BreakthroughOutcome { get; set; } = "doorbraak";
+
+    /// <summary>How many practices' summaries a host keeps in memory for the dashboard, worklist and report (see <see cref="PracticeSnapshots"/>).</summary>
+    public int CachedPractices { get; set; } = 16;
 
     public QualitySettings ToSettings() => new(CvgInstrument, Period(MdoWindow), Period(MedicationReviewWindow), BreakthroughOutcome,
         TimeZoneInfo.FindSystemTimeZoneById(TimeZone));
@@ -32,26 +36,51 @@ public sealed record PracticeData(
 }
 
 /// <summary>Reads what the dashboard and the quality report are computed from: one practice's summaries and KB marks.</summary>
-public sealed class QualityService(IDocumentStore store, DefinitionRegistry definitions, QualityReportOptions options)
+public sealed class QualityService(IDocumentStore store, PracticeSnapshots snapshots, DefinitionRegistry definitions, QualityReportOptions options)
 {
     public QualitySettings Settings { get; } = options.ToSettings();
 
+    private readonly ConditionalWeakTable<PracticeSnapshot, PracticeData> whole = new();
+    private readonly ConditionalWeakTable<PracticeSnapshot, PracticeData> open = new();
+
+    /// <summary>
+    /// The practice as committed now. What is derived from a snapshot is kept with it, so a read that finds nothing
+    /// changed (the same snapshot) derives nothing again. The result is shared between readers: read it, never change it.
+    /// </summary>
     /// <param name="openOnly">Only the open trajectories and no KB marks: what a worklist needs.</param>
     public async Task<PracticeData> LoadAsync(string practice, CancellationToken ct = default, bool openOnly = false)
     {
+        var snapshot = await snapshots.ReadAsync(practice, ct);
+        var derived = openOnly ? open : whole;
+        if (derived.TryGetValue(snapshot, out var data)) return data;
+        data = await DeriveAsync(snapshot, openOnly, ct);
+        derived.AddOrUpdate(snapshot, data);
+        return data;
+    }
+
+    private async Task<PracticeData> DeriveAsync(PracticeSnapshot snapshot, bool openOnly, CancellationToken ct)
+    {
+        var summaries = openOnly ? [.. snapshot.Summaries.Where(t => !t.Completed)] : snapshot.Summaries;
         await using var session = store.QuerySession();
-        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == practice);
-        var summaries = await (openOnly ? query.Where(t => !t.Completed) : query).ToListAsync(ct);
-        IReadOnlyList<PatientMarks> marks = openOnly ? [] : await session.Query<PatientMarks>().Where(m => m.Practice == practice).ToListAsync(ct);
-        var resolved = new Dictionary<string, PathwayDefinition?>();
-        var hashes = openOnly ? summaries.Select(s => s.DefinitionHash)
-            : summaries.SelectMany(s => (s.Facts?.States.Select(v => v.Hash) ?? []).Append(s.DefinitionHash));
-        foreach (var hash in hashes.Distinct())
-            resolved[hash] = await definitions.ResolveAsync(session, hash, ct);
+        var resolved = new Dictionary<string, PathwayDefinition?>(StringComparer.Ordinal);
+        string? last = null; // nearly every trajectory and visit shares its neighbour's hash; comparing is cheaper than hashing
+        foreach (var summary in summaries)
+        {
+            await Resolve(summary.DefinitionHash);
+            if (!openOnly && summary.Facts is { } facts)
+                foreach (var visit in facts.States) await Resolve(visit.Hash);
+        }
         return new PracticeData(summaries,
             [.. summaries.Where(s => s.Facts is not null).Select(s => new TrajectoryRow(s.Id, s.PatientId, s.PathwayId, s.StartedAt, s.Outcome, s.Facts!))],
-            [.. marks.SelectMany(m => m.Changes)],
+            openOnly ? [] : [.. snapshot.Marks.SelectMany(m => m.Changes)],
             resolved);
+
+        async ValueTask Resolve(string hash)
+        {
+            if (string.Equals(hash, last, StringComparison.Ordinal)) return;
+            last = hash;
+            if (!resolved.ContainsKey(hash)) resolved[hash] = await definitions.ResolveAsync(session, hash, ct);
+        }
     }
 
     public async Task<IReadOnlyList<IndicatorValue>> ReportAsync(string practice, DateOnly from, DateOnly to, CancellationToken ct = default)

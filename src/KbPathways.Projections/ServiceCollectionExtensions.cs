@@ -4,6 +4,7 @@ using KbPathways.Domain.Patients;
 using KbPathways.Domain.Trajectories;
 using KbPathways.Projections.Privacy;
 using Marten;
+using Marten.Schema;
 using Marten.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +44,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Patients);
         services.AddSingleton<PatientService>();
         services.AddSingleton(options.Quality);
+        services.AddSingleton(sp => new PracticeSnapshots(keys.DataSource, sp.GetRequiredService<IDocumentStore>(), options.SchemaName,
+            options.Quality.CachedPractices));
         services.AddSingleton<QualityService>();
         services.AddSingleton<ReplayService>();
         return services.AddMarten(marten =>
@@ -61,14 +64,18 @@ public static class ServiceCollectionExtensions
             {
                 foreach (var converter in SealedEvents.Converters(keys)) json.Converters.Add(converter);
             });
+            // The practice is a column of its own, indexed with the id and the version, so that listing a practice's
+            // documents (PracticeSnapshots) reads the index alone instead of unpacking every document.
             marten.Schema.For<TrajectorySummary>()
-                .Index(x => x.Practice)
+                .Duplicate(x => x.Practice, configure: ListingIndex)
                 .Duplicate(x => x.PatientId)
                 .Duplicate(x => x.PathwayId)
                 .Duplicate(x => x.State);
-            marten.Schema.For<PatientMarks>().Index(x => x.Practice);
+            marten.Schema.For<PatientMarks>().Duplicate(x => x.Practice, configure: ListingIndex);
             marten.Schema.For<IdempotencyRecord>();
             marten.Schema.For<StoredDefinition>();
         }).UseLightweightSessions();
     }
+
+    private static void ListingIndex(DocumentIndex index) => index.IncludeColumns = ["id", "mt_version"];
 }

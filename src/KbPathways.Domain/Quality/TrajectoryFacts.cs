@@ -18,8 +18,8 @@ public sealed record ScoreAt(decimal Total, DateTimeOffset At);
 /// </summary>
 public sealed record TrajectoryFacts(
     DateTimeOffset? CompletedAt,
-    ImmutableList<StateVisit> States,
-    ImmutableList<IndicatorMark> Marks,
+    ImmutableArray<StateVisit> States,
+    ImmutableArray<IndicatorMark> Marks,
     ImmutableDictionary<string, ScoreAt> FirstScores,
     ImmutableDictionary<string, ScoreAt> LastScores)
 {
@@ -45,5 +45,10 @@ public sealed record TrajectoryFacts(
     };
 
     /// <summary>The main-track state at <paramref name="at"/>, or null before the trajectory started.</summary>
-    public StateVisit? StateAt(DateTimeOffset at) => States.LastOrDefault(v => v.At <= at);
+    public StateVisit? StateAt(DateTimeOffset at)
+    {
+        for (var i = States.Length - 1; i >= 0; i--)
+            if (States[i].At <= at) return States[i];
+        return null;
+    }
 }

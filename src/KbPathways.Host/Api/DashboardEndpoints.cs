@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Quality;
 using KbPathways.Host.Identity;
@@ -40,11 +41,12 @@ public static class DashboardEndpoints
         HttpContext http, CancellationToken ct)
     {
         var data = await service.LoadAsync(user.Practice, ct, openOnly: true);
-        var mine = Items(data, clock.Now).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
+        var mine = Open(data).SelectMany(c => c.Items).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
         var size = Math.Clamp(pageSize ?? 50, 1, ListTrajectoriesEndpoint.MaxPageSize);
         var number = Math.Max(page ?? 1, 1);
-        var items = mine.Skip((number - 1) * size).Take(size).ToList();
+        var now = clock.Now;
+        var items = mine.Skip((number - 1) * size).Take(size).Select(i => At(i, now)).ToList();
         AccessLog.AccessLogMiddleware.Names(http, items.Select(i => i.PatientId));
         return new PagedList<WorkItem>(items, number, size, mine.Count);
     }
@@ -56,56 +58,74 @@ public static class DashboardEndpoints
         user.RequireOneOf(quality.Roles, "dashboards");
         var data = await service.LoadAsync(user.Practice, ct);
         var now = clock.Now;
-        var open = data.Summaries.Where(t => !t.Completed).ToList();
-        var states = open.GroupBy(t => (t.PathwayId, t.State))
-            .Select(g => (g.Key, Count: g.Count(), State: data.Definition(g.First().DefinitionHash)?.FindState(g.Key.State)))
+        var open = Open(data);
+        var states = open.GroupBy(c => (c.Summary.PathwayId, c.Summary.State))
+            .Select(g => (g.Key, Count: g.Count(), g.First().State))
             .Select(g => new StateCount(g.Key.PathwayId, g.Key.State, g.State?.Label ?? g.Key.State, g.Count, g.State?.InZorg == true))
             .OrderBy(s => s.Pathway, StringComparer.Ordinal).ThenBy(s => s.State, StringComparer.Ordinal).ToList();
-        var items = Items(data, now);
+        var items = open.SelectMany(c => c.Items).ToList();
         var (inBeeld, inZorg) = QualityReport.CareStatus(data.Rows, data.Marks, data.Definition, now);
         var paired = QualityReport.Paired(data.Rows.Where(r => r.Facts.CompletedAt is null), service.Settings.CvgInstrument);
         var overdue = items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt).ToList();
         var dashboard = new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
-            overdue.Count, [.. overdue.Take(ListLimit)],
-            [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => i.Item)],
+            overdue.Count, [.. overdue.Take(ListLimit).Select(i => At(i, now))],
+            [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => At(i.Item, now))],
             new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
-            MdoList(data));
+            [.. open.Select(c => c.Mdo).OfType<MdoItem>().OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)]);
         AccessLog.AccessLogMiddleware.Names(http, dashboard.Overdue.Select(i => i.PatientId)
             .Concat(dashboard.OpenHandovers.Select(i => i.PatientId)).Concat(dashboard.MdoList.Select(i => i.PatientId)));
         return dashboard;
     }
 
-    /// <summary>
-    /// The MDO list: open trajectories whose current state offers a step tagged <c>mdo</c>, soonest deadline first,
-    /// with the date of their last MDO.
-    /// </summary>
-    private static List<MdoItem> MdoList(PracticeData data) =>
-        [.. data.Summaries.Where(t => !t.Completed)
-            .Where(t => data.Definition(t.DefinitionHash) is { } d && d.FindState(t.State) is { } state
-                        && d.Tracks.First(track => track.Name == state.Track).TransitionsFrom(state).Any(x => x.Indicators.Contains(QualityReport.Mdo)))
-            .Select(t => (t, Next: t.Deadlines.MinBy(d => d.DueAt)))
-            .Select(x => new MdoItem(x.t.Id, x.t.PatientId, x.t.PathwayId, x.t.State,
-                x.t.Facts?.Marks.LastOrDefault(m => m.Indicator == QualityReport.Mdo)?.At, x.Next?.Name, x.Next?.DueAt))
-            .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)];
-
     private static decimal? Mean(IEnumerable<decimal> values) => values.Any() ? Math.Round(values.Average(), 2) : null;
 
-    /// <summary>One item per open trajectory and track whose current state has an owner, with its next deadline.</summary>
-    private static List<(WorkItem Item, StateDefinition State)> Items(PracticeData data, DateTimeOffset now)
+    private static WorkItem At(WorkItem item, DateTimeOffset now) => item with { DueSoon = item.DueAt is { } due && due <= now + DueSoonWindow };
+
+    /// <summary>
+    /// What one open trajectory puts on the worklist and the dashboard: an item per track whose current state has an
+    /// owner (with its next deadline; <see cref="WorkItem.DueSoon"/> is set when shown), the main state, and the MDO
+    /// list entry when that state offers a step tagged <c>mdo</c> (with the last MDO).
+    /// </summary>
+    private sealed record Contribution(TrajectorySummary Summary, PathwayDefinition? Definition, StateDefinition? State,
+        IReadOnlyList<(WorkItem Item, StateDefinition State)> Items, MdoItem? Mdo);
+
+    /// <summary>
+    /// Worked out once per summary and definition: a trajectory that changes is a new summary object in the practice's
+    /// snapshot, so only changed trajectories are worked out again.
+    /// </summary>
+    private static readonly ConditionalWeakTable<TrajectorySummary, Contribution> Contributions = new();
+
+    private static List<Contribution> Open(PracticeData data)
     {
-        var items = new List<(WorkItem, StateDefinition)>();
-        foreach (var t in data.Summaries.Where(t => !t.Completed))
+        var open = new List<Contribution>();
+        foreach (var t in data.Summaries)
         {
-            if (data.Definition(t.DefinitionHash) is not { } definition) continue;
-            foreach (var track in definition.Tracks)
-            {
-                var stateName = track.Name == PathwayDefinition.MainTrack ? t.State : t.Tracks.GetValueOrDefault(track.Name);
-                if (track.States.FirstOrDefault(s => s.Name == stateName) is not { Owner: { } owner } state) continue;
-                var next = t.Deadlines.Where(d => d.Track == track.Name).MinBy(d => d.DueAt);
-                items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt,
-                    next is not null && next.DueAt <= now + DueSoonWindow), state));
-            }
+            if (t.Completed) continue;
+            var definition = data.Definition(t.DefinitionHash);
+            if (!Contributions.TryGetValue(t, out var known) || !ReferenceEquals(known.Definition, definition))
+                Contributions.AddOrUpdate(t, known = Contribute(t, definition));
+            open.Add(known);
         }
-        return items;
+        return open;
+    }
+
+    private static Contribution Contribute(TrajectorySummary t, PathwayDefinition? definition)
+    {
+        if (definition is null) return new Contribution(t, null, null, [], null); // its rules cannot be read: counted, nothing more
+        var items = new List<(WorkItem, StateDefinition)>();
+        foreach (var track in definition.Tracks)
+        {
+            var stateName = track.Name == PathwayDefinition.MainTrack ? t.State : t.Tracks.GetValueOrDefault(track.Name);
+            if (stateName is null || definition.FindState(stateName) is not { Owner: { } owner } state || state.Track != track.Name) continue;
+            var next = t.Deadlines.Where(d => d.Track == track.Name).MinBy(d => d.DueAt);
+            items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt, false), state));
+        }
+        var main = definition.FindState(t.State);
+        var offersMdo = main is not null && definition.Tracks.First(track => track.Name == main.Track).TransitionsFrom(main)
+            .Any(x => x.Indicators.Contains(QualityReport.Mdo));
+        var soonest = t.Deadlines.MinBy(d => d.DueAt);
+        return new Contribution(t, definition, main, items, offersMdo
+            ? new MdoItem(t.Id, t.PatientId, t.PathwayId, t.State, t.Facts?.Marks.LastOrDefault(m => m.Indicator == QualityReport.Mdo)?.At, soonest?.Name, soonest?.DueAt)
+            : null);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KbPathways.Domain.Pathways.Model;
 
 /// <summary>
@@ -25,17 +27,37 @@ public sealed record PathwayDefinition(
 
     public IEnumerable<StateDefinition> AllStates => Tracks.SelectMany(t => t.States);
 
-    public StateDefinition? FindState(string name) => AllStates.FirstOrDefault(s => s.Name == name);
+    /// <summary>The state of any track with this name (the first, should two share it), looked up by name.</summary>
+    public StateDefinition? FindState(string name) => StatesByName.GetValue(this, IndexStates).GetValueOrDefault(name);
     public FieldDefinition? FindField(string name) => Fields.FirstOrDefault(f => f.Name == name);
     public InstrumentDefinition? FindInstrument(string name) => Instruments.FirstOrDefault(i => i.Name == name);
     public RoleDefinition? FindRole(string name) => Roles.FirstOrDefault(r => r.Name == name);
 
     /// <summary>The track whose states declare <paramref name="trigger"/>; triggers are unique across tracks.</summary>
-    public TrackDefinition? TrackOf(string trigger) =>
-        Tracks.FirstOrDefault(t => t.States.Any(s => s.Transitions.Any(x => x.Trigger == trigger)) ||
-                                   t.AnyState.Any(x => x.Trigger == trigger));
+    public TrackDefinition? TrackOf(string trigger) => TracksByTrigger.GetValue(this, IndexTriggers).GetValueOrDefault(trigger);
 
     public string ShortHash => Hash[..12];
+
+    // Look-ups are kept beside the definition rather than in it, so the record's equality and `with` stay as declared.
+    private static readonly ConditionalWeakTable<PathwayDefinition, Dictionary<string, StateDefinition>> StatesByName = new();
+
+    private static readonly ConditionalWeakTable<PathwayDefinition, Dictionary<string, TrackDefinition>> TracksByTrigger = new();
+
+    private static Dictionary<string, TrackDefinition> IndexTriggers(PathwayDefinition definition)
+    {
+        var index = new Dictionary<string, TrackDefinition>(StringComparer.Ordinal);
+        foreach (var track in definition.Tracks)
+        foreach (var trigger in track.States.SelectMany(s => s.Transitions).Concat(track.AnyState).Select(x => x.Trigger))
+            index.TryAdd(trigger, track);
+        return index;
+    }
+
+    private static Dictionary<string, StateDefinition> IndexStates(PathwayDefinition definition)
+    {
+        var index = new Dictionary<string, StateDefinition>(StringComparer.Ordinal);
+        foreach (var state in definition.AllStates) index.TryAdd(state.Name, state);
+        return index;
+    }
 }
 
 /// <summary>The original text a definition was read from, kept so any version can be shown and re-read later.</summary>
