@@ -35,9 +35,10 @@ public sealed record TrajectoryFacts(
                 ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
             Marks = e.Indicators is { Count: > 0 } tags
                 ? facts.Marks.AddRange(tags.Select(t => new IndicatorMark(t, e.At, e.Warnings.Count > 0))) : facts.Marks,
-            FirstScores = e.Scores.Where(s => !facts.FirstScores.ContainsKey(s.Key))
+            FirstScores = e.Scores.Count == 0 ? facts.FirstScores : e.Scores.Where(s => !facts.FirstScores.ContainsKey(s.Key))
                 .Aggregate(facts.FirstScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
-            LastScores = e.Scores.Aggregate(facts.LastScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
+            LastScores = e.Scores.Count == 0 ? facts.LastScores
+                : e.Scores.Aggregate(facts.LastScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
         },
         TrajectoryMigrated e => facts with { States = facts.States.Add(new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.ToHash, e.At)) },
         TrajectoryCompleted e => facts with { CompletedAt = e.At },

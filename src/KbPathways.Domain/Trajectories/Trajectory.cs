@@ -22,7 +22,7 @@ public sealed record Trajectory(
     ImmutableDictionary<string, JsonElement> Data,
     ImmutableDictionary<string, InstrumentScore> Scores,
     ImmutableDictionary<string, int> Counters,
-    ImmutableList<ScheduledDeadline> Deadlines,
+    ImmutableArray<ScheduledDeadline> Deadlines,
     bool Completed,
     string? Outcome,
     int Version,
@@ -37,33 +37,48 @@ public sealed record Trajectory(
         e.Tracks.ToImmutableDictionary(), e.Data.ToImmutableDictionary(), ImmutableDictionary<string, InstrumentScore>.Empty,
         ImmutableDictionary<string, int>.Empty, [], false, null, 1, e.StartedAt, e.StartedAt, Quality.TrajectoryFacts.Start(e));
 
-    public static Trajectory Evolve(Trajectory state, object @event) => (@event switch
+    public static Trajectory Evolve(Trajectory state, object @event)
     {
-        StepTaken e => state with
+        // One new state per event (replays and what-if fold millions of them).
+        var version = state.Version + 1;
+        var facts = Quality.TrajectoryFacts.Evolve(state.Facts, @event);
+        return @event switch
         {
-            Tracks = state.Tracks.SetItem(e.Track, e.To),
-            Data = e.Data.Count == 0 ? state.Data : state.Data.SetItems(e.Data),
-            Scores = e.Scores.Count == 0 ? state.Scores : state.Scores.SetItems(e.Scores),
-            Counters = e.Increments.Aggregate(state.Counters, (c, name) => c.SetItem(name, c.GetValueOrDefault(name) + 1)),
-            Deadlines = state.Deadlines.IsEmpty ? state.Deadlines
-                : e.Kind == StepKind.Internal
-                    ? state.Deadlines.RemoveAll(d => d.Name == e.Deadline && d.Track == e.Track)
-                    : state.Deadlines.RemoveAll(d => d.Track == e.Track),
-            LastChangedAt = e.At,
-        },
-        DeadlineScheduled e => state with
-        {
-            Deadlines = state.Deadlines.RemoveAll(d => d.Name == e.Name && d.Track == e.Track)
-                .Add(new ScheduledDeadline(e.Name, e.Track, e.State, e.Trigger, e.DueAt)),
-        },
-        TrajectoryCompleted e => state with { Completed = true, Outcome = e.Outcome, Deadlines = [], LastChangedAt = e.At },
-        TrajectoryMigrated e => state with
-        {
-            DefinitionVersion = e.ToVersion, DefinitionHash = e.ToHash, Tracks = e.Tracks.ToImmutableDictionary(),
-            Deadlines = [], LastChangedAt = e.At,
-        },
-        _ => state,
-    }) with { Version = state.Version + 1, Facts = Quality.TrajectoryFacts.Evolve(state.Facts, @event) };
+            StepTaken e => state with
+            {
+                Tracks = state.Tracks.SetItem(e.Track, e.To),
+                Data = e.Data.Count == 0 ? state.Data : state.Data.SetItems(e.Data),
+                Scores = e.Scores.Count == 0 ? state.Scores : state.Scores.SetItems(e.Scores),
+                Counters = e.Increments.Count == 0 ? state.Counters
+                    : e.Increments.Aggregate(state.Counters, (c, name) => c.SetItem(name, c.GetValueOrDefault(name) + 1)),
+                // A step leaves its track's deadlines behind; an internal step only the deadline that fired it.
+                Deadlines = e.Kind != StepKind.Internal ? Without(state.Deadlines, e.Track, name: null)
+                    : e.Deadline is { } fired ? Without(state.Deadlines, e.Track, fired) : state.Deadlines,
+                LastChangedAt = e.At, Version = version, Facts = facts,
+            },
+            DeadlineScheduled e => state with
+            {
+                Deadlines = Without(state.Deadlines, e.Track, e.Name).Add(new ScheduledDeadline(e.Name, e.Track, e.State, e.Trigger, e.DueAt)),
+                Version = version, Facts = facts,
+            },
+            TrajectoryCompleted e => state with { Completed = true, Outcome = e.Outcome, Deadlines = [], LastChangedAt = e.At, Version = version, Facts = facts },
+            TrajectoryMigrated e => state with
+            {
+                DefinitionVersion = e.ToVersion, DefinitionHash = e.ToHash, Tracks = e.Tracks.ToImmutableDictionary(),
+                Deadlines = [], LastChangedAt = e.At, Version = version, Facts = facts,
+            },
+            _ => state with { Version = version, Facts = facts },
+        };
+    }
+
+    /// <summary>The deadlines without those of <paramref name="track"/> (only the one called <paramref name="name"/>, when given).</summary>
+    private static ImmutableArray<ScheduledDeadline> Without(ImmutableArray<ScheduledDeadline> deadlines, string track, string? name)
+    {
+        var kept = deadlines;
+        for (var i = deadlines.Length - 1; i >= 0; i--)
+            if (deadlines[i].Track == track && (name is null || deadlines[i].Name == name)) kept = kept.RemoveAt(i);
+        return kept;
+    }
 
     public static Trajectory Replay(IEnumerable<object> events)
     {
