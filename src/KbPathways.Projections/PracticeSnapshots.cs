@@ -36,6 +36,9 @@ public sealed class PracticeSnapshots(NpgsqlDataSource dataSource, IDocumentStor
     /// <summary>How many practices are held now.</summary>
     public int Count => held.Count;
 
+    /// <summary>Forgets every practice held (after an erasure); the next read of each reads it whole.</summary>
+    public void Clear() => held.Clear();
+
     /// <summary>
     /// The practice as committed now. When nothing changed since the last read, this is the same snapshot instance as
     /// then, so whatever a caller derived from it can be kept with it.

@@ -126,25 +126,28 @@ public class ErasureTests(HostFixture host)
     }
 
     [Fact]
-    public async Task Given_a_key_cached_on_another_host_When_the_patient_is_erased_here_Then_that_host_forgets_it()
+    public async Task Given_a_key_cached_on_another_host_When_the_patient_is_erased_here_Then_that_host_forgets_it_and_the_practices_it_held()
     {
         var practice = HostFixture.NewPractice();
         var client = host.Client(practice, AllRoles);
         var patient = "elders-" + Guid.NewGuid().ToString("N")[..8];
         await client.Start("solk", patient);
         using var otherHost = new PatientKeyRing(host.ConnectionString, "kbpathways");
-        using var listener = new ErasureListener(otherHost, Microsoft.Extensions.Logging.Abstractions.NullLogger<ErasureListener>.Instance);
+        var otherSnapshots = new PracticeSnapshots(otherHost.DataSource, host.Services.GetRequiredService<IDocumentStore>(), "kbpathways", 4);
+        using var listener = new ErasureListener(otherHost, otherSnapshots, Microsoft.Extensions.Logging.Abstractions.NullLogger<ErasureListener>.Instance);
         await listener.StartAsync(CancellationToken.None);
         await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10));
         var cached = await otherHost.FindAsync(practice, patient);
         cached.ShouldNotBeNull();
+        (await otherSnapshots.ReadAsync(practice)).Summaries.ShouldContain(s => s.PatientId == patient);
 
         (await client.DeleteAsync($"/api/patients/{patient}")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (await otherHost.FindAsync(practice, patient) is not null && DateTime.UtcNow < deadline) await Task.Delay(50);
+        while ((await otherHost.FindAsync(practice, patient) is not null || otherSnapshots.Count > 0) && DateTime.UtcNow < deadline) await Task.Delay(50);
         (await otherHost.FindAsync(practice, patient)).ShouldBeNull();
         otherHost.ByPseudonym(cached.Pseudonym).ShouldBeNull();
+        otherSnapshots.Count.ShouldBe(0, "the practices that host held in memory are emptied too");
         await listener.StopAsync(CancellationToken.None);
     }
 

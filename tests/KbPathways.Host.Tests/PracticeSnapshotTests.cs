@@ -44,7 +44,7 @@ public class PracticeSnapshotTests(HostFixture host)
     }
 
     [Fact]
-    public async Task Given_a_dashboard_just_read_When_a_step_is_taken_Then_the_next_dashboard_and_worklist_show_it()
+    public async Task Given_a_dashboard_just_read_When_a_step_is_taken_and_the_patient_erased_Then_the_next_reads_show_it_and_memory_is_emptied()
     {
         var practice = HostFixture.NewPractice();
         var huisarts = host.Client(practice, "huisarts");
@@ -61,5 +61,12 @@ public class PracticeSnapshotTests(HostFixture host)
         States(after).ShouldBe("");
         after.GetProperty("completed").GetInt32().ShouldBe(1);
         (await (await huisarts.GetAsync("/api/worklist")).Body()).GetProperty("total").GetInt32().ShouldBe(0);
+
+        // An erasure empties what the host holds, so the erased patient's summary does not wait in memory for a next read.
+        var held = host.Services.GetRequiredService<PracticeSnapshots>();
+        held.Count.ShouldBeGreaterThan(0);
+        (await huisarts.DeleteAsync("/api/patients/n-1")).EnsureSuccessStatusCode();
+        for (var wait = 0; held.Count > 0 && wait < 50; wait++) await Task.Delay(100);
+        held.Count.ShouldBe(0);
     }
 }

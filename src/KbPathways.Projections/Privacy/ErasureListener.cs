@@ -7,9 +7,11 @@ namespace KbPathways.Projections.Privacy;
 /// <summary>
 /// Listens on <see cref="PatientKeyRing.ErasureChannel"/> so a key erased on another host leaves this host's memory
 /// as soon as the erasure commits. While the channel is down nothing cached is trusted: the ring is emptied when the
-/// connection is lost and again when it is back (an erasure in between cannot have been heard).
+/// connection is lost and again when it is back (an erasure in between cannot have been heard). Every erasure also
+/// empties the practices held in memory (<see cref="PracticeSnapshots"/>), so an erased patient's summary does not stay
+/// there until its practice is next read.
 /// </summary>
-public sealed class ErasureListener(PatientKeyRing keys, ILogger<ErasureListener> logger) : BackgroundService
+public sealed class ErasureListener(PatientKeyRing keys, PracticeSnapshots snapshots, ILogger<ErasureListener> logger) : BackgroundService
 {
     private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -26,10 +28,12 @@ public sealed class ErasureListener(PatientKeyRing keys, ILogger<ErasureListener
                 connection.Notification += (_, e) =>
                 {
                     if (Guid.TryParse(e.Payload, out var pseudonym)) keys.Forget(pseudonym);
+                    snapshots.Clear();
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN {PatientKeyRing.ErasureChannel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 keys.ForgetAll();
+                snapshots.Clear();
                 listening.TrySetResult();
                 while (true) await connection.WaitAsync(stoppingToken);
             }
@@ -40,6 +44,7 @@ public sealed class ErasureListener(PatientKeyRing keys, ILogger<ErasureListener
             catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or IOException or TimeoutException)
             {
                 keys.ForgetAll();
+                snapshots.Clear();
                 logger.LogWarning("Erasure channel lost ({ExceptionType}); cached patient keys dropped, reconnecting", e.GetType().Name);
                 try
                 {
