@@ -186,7 +186,8 @@ foreach (var pass in new[] { "after the rebuild", "after VACUUM ANALYZE" })
         await using (var db = new NpgsqlConnection(postgres.ConnectionString))
         {
             await db.OpenAsync();
-            await new NpgsqlCommand("VACUUM ANALYZE kbpathways.mt_doc_trajectorysummary", db).ExecuteNonQueryAsync();
+            await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE kbpathways.mt_doc_trajectorysummary", db);
+            await vacuum.ExecuteNonQueryAsync();
         }
     foreach (var route in new[] { "/api/dashboard", "/api/worklist" })
     {

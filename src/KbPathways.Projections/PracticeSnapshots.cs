@@ -16,7 +16,7 @@ public sealed record PracticeSnapshot(IReadOnlyList<TrajectorySummary> Summaries
 /// practices are held; the one read longest ago is dropped first. The documents handed out are shared between
 /// readers and must not be changed.
 /// </summary>
-public sealed class PracticeSnapshots(NpgsqlDataSource dataSource, IDocumentStore store, string schemaName, int capacity)
+public sealed class PracticeSnapshots(NpgsqlDataSource dataSource, IDocumentStore store, int capacity)
 {
     private sealed record Versioned<T>(Guid Version, T Document);
 
@@ -29,8 +29,8 @@ public sealed class PracticeSnapshots(NpgsqlDataSource dataSource, IDocumentStor
     }
 
     private readonly ConcurrentDictionary<string, Held> held = new(StringComparer.Ordinal);
-    private readonly string summaries = $"{schemaName}.mt_doc_{nameof(TrajectorySummary).ToLowerInvariant()}";
-    private readonly string marks = $"{schemaName}.mt_doc_{nameof(PatientMarks).ToLowerInvariant()}";
+    private readonly string summaries = store.Options.Schema.For<TrajectorySummary>();
+    private readonly string marks = store.Options.Schema.For<PatientMarks>();
     private long reads;
 
     /// <summary>How many practices are held now.</summary>

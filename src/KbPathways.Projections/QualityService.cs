@@ -40,39 +40,36 @@ public sealed class QualityService(IDocumentStore store, PracticeSnapshots snaps
 {
     public QualitySettings Settings { get; } = options.ToSettings();
 
-    private readonly ConditionalWeakTable<PracticeSnapshot, PracticeData> whole = new();
-    private readonly ConditionalWeakTable<PracticeSnapshot, PracticeData> open = new();
+    private readonly ConditionalWeakTable<PracticeSnapshot, PracticeData> derived = new();
 
     /// <summary>
     /// The practice as committed now. What is derived from a snapshot is kept with it, so a read that finds nothing
     /// changed (the same snapshot) derives nothing again. The result is shared between readers: read it, never change it.
     /// </summary>
-    /// <param name="openOnly">Only the open trajectories and no KB marks: what a worklist needs.</param>
-    public async Task<PracticeData> LoadAsync(string practice, CancellationToken ct = default, bool openOnly = false)
+    public async Task<PracticeData> LoadAsync(string practice, CancellationToken ct = default)
     {
         var snapshot = await snapshots.ReadAsync(practice, ct);
-        var derived = openOnly ? open : whole;
         if (derived.TryGetValue(snapshot, out var data)) return data;
-        data = await DeriveAsync(snapshot, openOnly, ct);
+        data = await DeriveAsync(snapshot, ct);
         derived.AddOrUpdate(snapshot, data);
         return data;
     }
 
-    private async Task<PracticeData> DeriveAsync(PracticeSnapshot snapshot, bool openOnly, CancellationToken ct)
+    private async Task<PracticeData> DeriveAsync(PracticeSnapshot snapshot, CancellationToken ct)
     {
-        var summaries = openOnly ? [.. snapshot.Summaries.Where(t => !t.Completed)] : snapshot.Summaries;
+        var summaries = snapshot.Summaries;
         await using var session = store.QuerySession();
         var resolved = new Dictionary<string, PathwayDefinition?>(StringComparer.Ordinal);
         string? last = null; // nearly every trajectory and visit shares its neighbour's hash; comparing is cheaper than hashing
         foreach (var summary in summaries)
         {
             await Resolve(summary.DefinitionHash);
-            if (!openOnly && summary.Facts is { } facts)
+            if (summary.Facts is { } facts)
                 foreach (var visit in facts.States) await Resolve(visit.Hash);
         }
         return new PracticeData(summaries,
             [.. summaries.Where(s => s.Facts is not null).Select(s => new TrajectoryRow(s.Id, s.PatientId, s.PathwayId, s.StartedAt, s.Outcome, s.Facts!))],
-            openOnly ? [] : [.. snapshot.Marks.SelectMany(m => m.Changes)],
+            [.. snapshot.Marks.SelectMany(m => m.Changes)],
             resolved);
 
         async ValueTask Resolve(string hash)

@@ -44,8 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Patients);
         services.AddSingleton<PatientService>();
         services.AddSingleton(options.Quality);
-        services.AddSingleton(sp => new PracticeSnapshots(keys.DataSource, sp.GetRequiredService<IDocumentStore>(), options.SchemaName,
-            options.Quality.CachedPractices));
+        services.AddSingleton(sp => new PracticeSnapshots(keys.DataSource, sp.GetRequiredService<IDocumentStore>(), options.Quality.CachedPractices));
         services.AddSingleton<QualityService>();
         services.AddSingleton<ReplayService>();
         return services.AddMarten(marten =>

@@ -133,7 +133,7 @@ public class ErasureTests(HostFixture host)
         var patient = "elders-" + Guid.NewGuid().ToString("N")[..8];
         await client.Start("solk", patient);
         using var otherHost = new PatientKeyRing(host.ConnectionString, "kbpathways");
-        var otherSnapshots = new PracticeSnapshots(otherHost.DataSource, host.Services.GetRequiredService<IDocumentStore>(), "kbpathways", 4);
+        var otherSnapshots = new PracticeSnapshots(otherHost.DataSource, host.Services.GetRequiredService<IDocumentStore>(), 4);
         using var listener = new ErasureListener(otherHost, otherSnapshots, Microsoft.Extensions.Logging.Abstractions.NullLogger<ErasureListener>.Instance);
         await listener.StartAsync(CancellationToken.None);
         await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10));

@@ -20,7 +20,7 @@ public class PracticeSnapshotTests(HostFixture host)
         var huisarts = host.Client(practice, "huisarts");
         var ids = new[] { await huisarts.Start("solk", "s-1"), await huisarts.Start("solk", "s-2"), await huisarts.Start("solk", "s-3") };
         await using var dataSource = NpgsqlDataSource.Create(host.ConnectionString);
-        var other = new PracticeSnapshots(dataSource, host.Services.GetRequiredService<IDocumentStore>(), "kbpathways", capacity: 1);
+        var other = new PracticeSnapshots(dataSource, host.Services.GetRequiredService<IDocumentStore>(), capacity: 1);
 
         var first = await other.ReadAsync(practice);
         first.Summaries.Select(s => s.PatientId).Order().ShouldBe(["s-1", "s-2", "s-3"]);

@@ -40,7 +40,7 @@ public static class DashboardEndpoints
     public static async Task<PagedList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, int? page, int? pageSize,
         HttpContext http, CancellationToken ct)
     {
-        var data = await service.LoadAsync(user.Practice, ct, openOnly: true);
+        var data = await service.LoadAsync(user.Practice, ct);
         var mine = Open(data).SelectMany(c => c.Items).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
         var size = Math.Clamp(pageSize ?? 50, 1, ListTrajectoriesEndpoint.MaxPageSize);
