@@ -18,6 +18,13 @@ public sealed class KbPathwaysOptions
     public string SchemaName { get; set; } = "kbpathways";
     public PatientOptions Patients { get; set; } = new();
     public QualityReportOptions Quality { get; set; } = new();
+    public TrajectoryOptions Trajectories { get; set; } = new();
+}
+
+public sealed class TrajectoryOptions
+{
+    /// <summary>How many trajectory states a host keeps after writing them, for the next command (<see cref="TrajectoryStates"/>); 0 turns it off.</summary>
+    public int CachedStates { get; set; } = 1024;
 }
 
 public static class ServiceCollectionExtensions
@@ -38,6 +45,7 @@ public static class ServiceCollectionExtensions
         var keys = new PatientKeyRing(options.ConnectionString, options.SchemaName);
         services.AddSingleton(keys);
         services.AddHostedService<ErasureListener>();
+        services.AddSingleton(new TrajectoryStates(options.Trajectories.CachedStates));
         services.AddSingleton<TrajectoryService>();
         services.AddSingleton<DefinitionRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<DefinitionRegistry>());

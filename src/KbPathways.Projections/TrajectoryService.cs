@@ -30,7 +30,7 @@ public interface ICommandParticipant
 /// transaction. Every read and write is scoped to the caller's practice; another practice's trajectory is "not found".
 /// </summary>
 public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catalog, DefinitionRegistry definitions, BusinessClock clock,
-    PatientKeyRing keys, IEnumerable<ICommandParticipant> participants)
+    PatientKeyRing keys, TrajectoryStates states, IEnumerable<ICommandParticipant> participants)
 {
     private const int RaceRetries = 3;
 
@@ -44,6 +44,8 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         IReadOnlyDictionary<string, string> mapping, Actor actor, bool dryRun, CancellationToken ct = default)
     {
         var outcomes = new List<MigrationOutcome>();
+        var moved = new List<Trajectory>();
+        var epoch = states.Epoch;
         await using var session = store.LightweightSession();
         var running = await session.Query<TrajectorySummary>()
             .Where(t => t.Practice == practice && t.PathwayId == target.Id && !t.Completed && t.DefinitionHash != target.Hash).ToListAsync(ct);
@@ -61,6 +63,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 session.Events.Append(state.Id, after.Version, events.ToArray());
                 session.Store(TrajectorySummary.Of(after));
                 await EnlistAsync(session, practice, new CommandResult(after, events), ct);
+                moved.Add(after);
             }
             catch (PathwayRuleException e)
             {
@@ -68,7 +71,9 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                     string.Join("; ", e.FieldErrors.Select(f => f.Message).DefaultIfEmpty(e.Message)), []));
             }
         }
-        if (!dryRun) await session.SaveChangesAsync(ct);
+        if (dryRun) return outcomes;
+        await session.SaveChangesAsync(ct);
+        foreach (var after in moved) states.Remember(after, epoch);
         return outcomes;
     }
 
@@ -111,6 +116,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     private async Task<CommandResult> StartAsync(string practice, string pathwayId, Guid id, PatientKey key, IReadOnlyList<object> events,
         Func<IDocumentSession, Trajectory, ValueTask>? inTransaction, CancellationToken ct)
     {
+        var epoch = states.Epoch;
         await using var session = store.LightweightSession();
         var (requireKey, parameters) = keys.RequireCommand(key);
         session.QueueSqlCommand(requireKey, parameters);
@@ -122,21 +128,27 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         await EnlistAsync(session, practice, result, ct);
         if (inTransaction is not null) await inTransaction(session, trajectory);
         await session.SaveChangesAsync(ct);
+        states.Remember(trajectory, epoch);
         EngineMetrics.Record(pathwayId, events);
         return result;
     }
 
     /// <summary>
     /// Fires a trigger. With <see cref="FireTrigger.ExpectedVersion"/> a lost race is a version conflict; without it
-    /// the command is decided again on the fresh state (decisions are pure, so this is safe).
+    /// the command is decided again on the fresh state (decisions are pure, so this is safe). The state this host last
+    /// wrote is used when it has it (<see cref="TrajectoryStates"/>); anything but a commit is decided again on the stream.
     /// </summary>
     public async Task<CommandResult> FireAsync(string practice, Guid id, FireTrigger command,
         Func<IDocumentSession, Trajectory, ValueTask>? inTransaction = null, CancellationToken ct = default)
     {
-        for (var attempt = 1; ; attempt++)
+        var trustMemory = true;
+        for (var attempt = 1; ; )
         {
+            var epoch = states.Epoch;
             await using var session = store.LightweightSession();
-            var state = await LoadAsync(session, practice, id, ct) ?? throw new NotFoundException();
+            var (state, remembered) = await StateAsync(session, practice, id, trustMemory, ct);
+            if (state is null) throw new NotFoundException();
+            trustMemory = false;
             var definition = await definitions.ResolveAsync(session, state.DefinitionHash, ct)
                 ?? throw new InvalidOperationException($"definition {state.DefinitionHash[..12]} of {state.PathwayId} is not loaded");
             IReadOnlyList<object> events;
@@ -144,31 +156,44 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             {
                 events = TrajectoryDecider.Fire(command, state, definition, clock.Now);
             }
+            catch (PathwayRuleException) when (remembered)
+            {
+                continue; // perhaps refused only because this host's state is behind: ask the stream
+            }
             catch (PathwayRuleException e)
             {
                 EngineMetrics.Rejected(state.PathwayId, e.Kind);
                 throw;
             }
             var after = events.Aggregate(state, Trajectory.Evolve);
-            session.Events.Append(id, after.Version, events.ToArray());
-            session.Store(TrajectorySummary.Of(after));
-            PatientService.RecordObservations(session, keys.ForTrajectory(id).Pseudonym, state, definition, events);
-            var result = new CommandResult(after, events);
-            await EnlistAsync(session, practice, result, ct);
-            if (inTransaction is not null) await inTransaction(session, after);
             try
             {
+                session.Events.Append(id, after.Version, events.ToArray());
+                session.Store(TrajectorySummary.Of(after));
+                PatientService.RecordObservations(session, keys.ForTrajectory(id).Pseudonym, state, definition, events);
+                var result = new CommandResult(after, events);
+                await EnlistAsync(session, practice, result, ct);
+                if (inTransaction is not null) await inTransaction(session, after);
                 await session.SaveChangesAsync(ct);
+                states.Remember(after, epoch);
                 EngineMetrics.Record(state.PathwayId, events);
                 return result;
             }
-            catch (Exception e) when (StreamConflict.Is(e) && command.ExpectedVersion is null && attempt < RaceRetries)
+            catch (Exception e) when (NothingWritten(e) && remembered)
+            {
+                states.Forget(id);
+            }
+            catch (Exception e) when (StreamConflict.Is(e) && command.ExpectedVersion is null && attempt++ < RaceRetries)
             {
             }
             catch (Exception e) when (StreamConflict.Is(e))
             {
                 throw new PathwayRuleException(RejectionKind.VersionConflict,
                     "the trajectory changed while this step was decided: reload it and try again");
+            }
+            catch (Exception e) when (Erased(e))
+            {
+                throw new NotFoundException(); // erased while this step was decided
             }
         }
     }
@@ -179,30 +204,51 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     /// </summary>
     public async Task<CommandResult?> FireDeadlineAsync(string practice, Guid id, DeadlineDue due, CancellationToken ct = default)
     {
-        for (var attempt = 1; ; attempt++)
+        var trustMemory = true;
+        for (var attempt = 1; ; )
         {
+            var epoch = states.Epoch;
             await using var session = store.LightweightSession();
-            var state = await LoadAsync(session, practice, id, ct);
+            var (state, remembered) = await StateAsync(session, practice, id, trustMemory, ct);
+            trustMemory = false;
             if (state is null || await definitions.ResolveAsync(session, state.DefinitionHash, ct) is not { } definition) return null;
             var events = TrajectoryDecider.FireDeadline(due, state, definition, clock.Now);
+            if (events.Count == 0 && remembered) continue; // perhaps armed by a step this host has not seen: ask the stream
             if (events.Count == 0) return null;
             var after = events.Aggregate(state, Trajectory.Evolve);
-            session.Events.Append(id, after.Version, events.ToArray());
-            session.Store(TrajectorySummary.Of(after));
-            var result = new CommandResult(after, events);
-            await EnlistAsync(session, practice, result, ct);
             try
             {
+                session.Events.Append(id, after.Version, events.ToArray());
+                session.Store(TrajectorySummary.Of(after));
+                var result = new CommandResult(after, events);
+                await EnlistAsync(session, practice, result, ct);
                 await session.SaveChangesAsync(ct);
+                states.Remember(after, epoch);
                 EngineMetrics.Record(state.PathwayId, events);
                 return result;
             }
-            catch (Exception e) when (StreamConflict.Is(e) && attempt < RaceRetries)
+            catch (Exception e) when (NothingWritten(e) && remembered)
+            {
+                states.Forget(id);
+            }
+            catch (Exception e) when (StreamConflict.Is(e) && attempt++ < RaceRetries)
             {
                 // Another node handled the same alarm (or a step raced it): decide again on the fresh state.
             }
         }
     }
+
+    /// <summary>The state to decide on: the one this host last wrote when <paramref name="trustMemory"/>, else the stream's.</summary>
+    private async Task<(Trajectory? State, bool Remembered)> StateAsync(IQuerySession session, string practice, Guid id, bool trustMemory,
+        CancellationToken ct) =>
+        trustMemory && states.Find(id) is { } known && known.Practice == practice
+            ? (known, true)
+            : (await LoadAsync(session, practice, id, ct), false);
+
+    /// <summary>Failures that certainly wrote nothing: a lost race on the stream, or the patient's key gone before the save.</summary>
+    private static bool NothingWritten(Exception e) => StreamConflict.Is(e) || Erased(e);
+
+    private static bool Erased(Exception e) => e is ErasedPatientException || e.InnerException is ErasedPatientException;
 
     private async ValueTask EnlistAsync(IDocumentSession session, string practice, CommandResult result, CancellationToken ct)
     {

@@ -105,6 +105,7 @@ public static class KbPathwaysApp
             o.Definitions = definitions;
             o.Patients = builder.Configuration.GetSection("Patients").Get<PatientOptions>() ?? new PatientOptions();
             o.Quality = builder.Configuration.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions();
+            o.Trajectories = builder.Configuration.GetSection("Trajectories").Get<TrajectoryOptions>() ?? new TrajectoryOptions();
         }).IntegrateWithWolverine().ApplyAllDatabaseChangesOnStartup();
         builder.Services.AddSingleton<DeadlineAlarms>();
         builder.Services.AddSingleton<ICommandParticipant, DeadlineAlarmParticipant>();

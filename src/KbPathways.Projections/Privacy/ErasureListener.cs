@@ -8,10 +8,10 @@ namespace KbPathways.Projections.Privacy;
 /// Listens on <see cref="PatientKeyRing.ErasureChannel"/> so a key erased on another host leaves this host's memory
 /// as soon as the erasure commits. While the channel is down nothing cached is trusted: the ring is emptied when the
 /// connection is lost and again when it is back (an erasure in between cannot have been heard). Every erasure also
-/// empties the practices held in memory (<see cref="PracticeSnapshots"/>), so an erased patient's summary does not stay
-/// there until its practice is next read.
+/// empties the practices held in memory (<see cref="PracticeSnapshots"/>) and the trajectory states kept for the next
+/// command (<see cref="TrajectoryStates"/>), so an erased patient's data does not stay there until it is next read.
 /// </summary>
-public sealed class ErasureListener(PatientKeyRing keys, PracticeSnapshots snapshots, ILogger<ErasureListener> logger) : BackgroundService
+public sealed class ErasureListener(PatientKeyRing keys, PracticeSnapshots snapshots, TrajectoryStates states, ILogger<ErasureListener> logger) : BackgroundService
 {
     private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -27,11 +27,13 @@ public sealed class ErasureListener(PatientKeyRing keys, PracticeSnapshots snaps
                 await using var connection = await keys.DataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
+                    states.Clear();
                     if (Guid.TryParse(e.Payload, out var pseudonym)) keys.Forget(pseudonym);
                     snapshots.Clear();
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN {PatientKeyRing.ErasureChannel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
+                states.Clear();
                 keys.ForgetAll();
                 snapshots.Clear();
                 listening.TrySetResult();
@@ -43,6 +45,7 @@ public sealed class ErasureListener(PatientKeyRing keys, PracticeSnapshots snaps
             }
             catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or IOException or TimeoutException)
             {
+                states.Clear();
                 keys.ForgetAll();
                 snapshots.Clear();
                 logger.LogWarning("Erasure channel lost ({ExceptionType}); cached patient keys dropped, reconnecting", e.GetType().Name);
