@@ -63,11 +63,53 @@ public class AccessLogTests(HostFixture host)
     }
 
     [Fact]
+    public async Task Given_starts_and_steps_When_they_commit_Then_each_record_commits_in_the_same_transaction_as_its_events()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var id = await huisarts.Start("solk", "p-tx");
+        object Step(string note) => new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = note } };
+        (await huisarts.Fire(id, Step("a"), key: "k-tx")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await huisarts.Fire(id, Step("a"), key: "k-tx")).StatusCode.ShouldBe(HttpStatusCode.OK); // a retry: the stored answer
+        (await huisarts.Fire(id, new { trigger = "verwezenNaarTweedeLijn", data = new { verwijsvraag = "x" } })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await huisarts.Fire(id, Step("b"))).StatusCode.ShouldBe(HttpStatusCode.Conflict); // not possible any more: nothing committed
+
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync();
+        // A transaction's id is the xmin of every row it wrote.
+        var eventTransactions = new List<string>();
+        await using (var events = new NpgsqlCommand("SELECT xmin::text FROM kbpathways.mt_events WHERE stream_id = @id ORDER BY version", connection))
+        {
+            events.Parameters.AddWithValue("id", Guid.Parse(id));
+            await using var reader = await events.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) eventTransactions.Add(reader.GetString(0));
+        }
+        var commands = eventTransactions.Distinct().ToList();
+        commands.Count.ShouldBe(3, "the start, the keyed step and the referral each committed once");
+        var records = new List<(string Type, int Status, string Transaction)>();
+        await using (var log = new NpgsqlCommand($"SELECT event_type, status, xmin::text FROM {AuditSchema.Log} WHERE practice = @practice ORDER BY seq", connection))
+        {
+            log.Parameters.AddWithValue("practice", practice);
+            await using var reader = await log.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) records.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2)));
+        }
+
+        records.Select(r => (r.Type, r.Status)).ShouldBe([("trajectory.start", 201), ("trajectory.fire", 200), ("trajectory.fire", 200),
+            ("trajectory.fire", 200), ("trajectory.fire", 409)], "one record per request");
+        records[0].Transaction.ShouldBe(commands[0]);
+        records[1].Transaction.ShouldBe(commands[1]);
+        records[3].Transaction.ShouldBe(commands[2]);
+        commands.ShouldNotContain(records[2].Transaction, "the retry committed nothing but its record");
+        commands.ShouldNotContain(records[4].Transaction, "the refused step committed nothing but its record");
+    }
+
+    [Fact]
     public async Task Given_a_worklist_page_naming_many_patients_Then_one_record_names_exactly_them_and_each_patient_view_finds_it()
     {
         var huisarts = host.Client(practice, "huisarts");
         var patients = Enumerable.Range(0, 300).Select(i => $"patient-met-een-lang-nummer-{i:0000}").ToList();
-        foreach (var patient in patients) await huisarts.Start("solk", patient);   // 200 ids: ~7 KB, beyond a btree index row
+        // 200 ids: ~7 KB, beyond a btree index row. Two users start them: one alone would run into its request budget.
+        var colleague = host.Client(practice, "poh-ggz");
+        for (var i = 0; i < patients.Count; i++) await (i % 2 == 0 ? huisarts : colleague).Start("solk", patients[i]);
 
         var worklist = await huisarts.GetAsync("/api/worklist?pageSize=200");
 

@@ -46,8 +46,8 @@ public class CrashTests : IAsyncLifetime
     private sealed record Acknowledged(Guid Trajectory, int Version, string Trigger);
 
     /// <summary>POHs walking patients through SOLK against whichever address the host has now; every step is retried
-    /// with its Idempotency-Key until it is answered.</summary>
-    private sealed class Load(string token, Func<Uri> address)
+    /// with its Idempotency-Key until it is answered. Each POH is a user of their own (each user has a request budget).</summary>
+    private sealed class Load(Func<int, string> token, Func<Uri> address)
     {
         private readonly CancellationTokenSource stop = new();
         private Task[] workers = [];
@@ -85,7 +85,7 @@ public class CrashTests : IAsyncLifetime
         private async Task Worker(int worker)
         {
             using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token(worker));
             for (var patient = 0; !stop.IsCancellationRequested; patient++)
             {
                 // A start without a key: unacknowledged when the host dies, then simply started again.
@@ -116,14 +116,15 @@ public class CrashTests : IAsyncLifetime
         }
     }
 
-    private string Token() => KbClaims.CreateToken(new AuthOptions { SigningKey = signingKey }, "poh-1", "POH", ["huisarts"], "praktijk-crash", TimeSpan.FromHours(2));
+    private string Token(int worker) =>
+        KbClaims.CreateToken(new AuthOptions { SigningKey = signingKey }, $"poh-{worker + 1}", "POH", ["huisarts"], "praktijk-crash", TimeSpan.FromHours(2));
 
     [Fact]
     public async Task Given_mixed_load_When_the_host_is_killed_at_random_moments_Then_nothing_acknowledged_is_lost_and_every_stream_is_whole()
     {
         var kills = int.TryParse(Environment.GetEnvironmentVariable("KB_CRASH_KILLS"), out var k) ? k : 100;
         var host = await HostProcess.StartAsync(postgres.ConnectionString, Pathways, signingKey);
-        var load = new Load(Token(), () => host.Address);
+        var load = new Load(Token, () => host.Address);
         load.Start(4);
         var random = new Random(2026);
         try
@@ -177,7 +178,7 @@ public class CrashTests : IAsyncLifetime
     public async Task Given_load_When_postgres_restarts_Then_503_without_detail_while_down_healthy_soon_after_and_nothing_acknowledged_lost()
     {
         await using var host = await HostProcess.StartAsync(postgres.ConnectionString, Pathways, signingKey);
-        var load = new Load(Token(), () => host.Address);
+        var load = new Load(Token, () => host.Address);
         load.Start(2);
         for (var wait = 0; load.Count < 10 && wait < 600; wait++) await Task.Delay(50);
         using var probe = new HttpClient { BaseAddress = host.Address };

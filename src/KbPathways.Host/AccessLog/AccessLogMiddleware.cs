@@ -8,12 +8,21 @@ namespace KbPathways.Host.AccessLog;
 
 /// <summary>
 /// NEN 7513: every request to a patient-data route — read, write, search, access-log view, and every denied attempt
-/// — leaves exactly one record. The response is held back until its record is stored; if the record cannot be
-/// stored, the caller gets 503 and no patient data.
+/// — leaves exactly one record. A command endpoint (start, step) puts its record in the command's own transaction
+/// (<see cref="Enlist"/>), so the change and its record commit together. Otherwise the response is held back until
+/// its record is stored; if the record cannot be stored, the caller gets 503 and no patient data.
 /// </summary>
 public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log, ILogger<AccessLogMiddleware> logger)
 {
     private const string NamedPatients = "kbpathways.access-log.patients";
+    private const string PendingRecord = "kbpathways.access-log.pending";
+
+    /// <summary>This request's record, until it is stored: when the request started, and whether a command committed it.</summary>
+    private sealed class Pending(DateTimeOffset at)
+    {
+        public DateTimeOffset At { get; } = at;
+        public bool Committed { get; set; }
+    }
 
     /// <summary>
     /// An endpoint that knows which patients its answer shows says so here, and the record names exactly those;
@@ -21,6 +30,25 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
     /// </summary>
     public static void Names(HttpContext context, IEnumerable<string> patients) =>
         context.Items[NamedPatients] = string.Join(",", new SortedSet<string>(patients, StringComparer.Ordinal));
+
+    /// <summary>
+    /// For an endpoint that commits a command: adds this request's record to the command's own transaction, so the
+    /// change and its record commit together, or neither does (and the request needs no commit of its own). Call
+    /// <see cref="Committed"/> once the command has committed; until then the middleware writes the record itself,
+    /// with the status the request ends in. A command decided again (a lost race) enlists again in its new session.
+    /// </summary>
+    public static void Enlist(HttpContext context, IDocumentSession session, int status, string patient)
+    {
+        if (context.Items[PendingRecord] is not Pending pending) return;
+        var (sql, values) = AccessLogStore.InsertCommand(Entry(context, pending.At, status, patient));
+        session.QueueSqlCommand(sql, [.. values.Select(v => v ?? DBNull.Value)]);
+    }
+
+    /// <summary>The command that enlisted this request's record has committed it.</summary>
+    public static void Committed(HttpContext context)
+    {
+        if (context.Items[PendingRecord] is Pending pending) pending.Committed = true;
+    }
 
     public static bool IsPatientData(PathString path) =>
         path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
@@ -34,7 +62,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
             await next(context);
             return;
         }
-        var at = DateTimeOffset.UtcNow; // NEN 7513: the start of the event, in real time
+        var pending = new Pending(DateTimeOffset.UtcNow); // NEN 7513: the start of the event, in real time
+        context.Items[PendingRecord] = pending;
         var body = context.Response.Body;
         await using var buffer = new MemoryStream();
         context.Response.Body = buffer;
@@ -48,7 +77,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         }
         try
         {
-            await log.AppendAsync(await Describe(context, store, at, buffer));
+            if (!pending.Committed) await log.AppendAsync(await Describe(context, store, pending.At, buffer));
         }
         catch (Exception e)
         {
@@ -68,11 +97,10 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
     private static async Task<AccessLogEntry> Describe(HttpContext context, IDocumentStore store, DateTimeOffset at, MemoryStream buffer)
     {
         var request = context.Request;
-        var segments = request.Path.Value!.Trim('/').Split('/');
+        var segments = Segments(request);
         var user = CurrentUser.From(context.User);
         var status = context.Response.StatusCode;
-        var (action, type) = Classify(request.Method, segments);
-        string? objectId = segments.Length > 2 ? segments[2] : request.QueryString.HasValue ? request.QueryString.Value : null;
+        var objectId = ObjectOf(request, segments);
         var patient = segments[1] == "patients" && segments.Length > 2 ? segments[2]
             : request.Query["patientId"].FirstOrDefault() is { Length: > 0 } searched ? searched
             : status >= 300 ? null
@@ -84,11 +112,25 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
             var summary = await session.LoadAsync<TrajectorySummary>(id);
             patient = summary?.Practice == user.Practice ? summary.PatientId : null;
         }
-        return new AccessLogEntry(0, at, action, type, patient, objectId, user?.UserId ?? context.User.FindFirst(KbClaims.Subject)?.Value,
+        return Entry(context, at, status, patient);
+    }
+
+    private static AccessLogEntry Entry(HttpContext context, DateTimeOffset at, int status, string? patient)
+    {
+        var request = context.Request;
+        var segments = Segments(request);
+        var user = CurrentUser.From(context.User);
+        var (action, type) = Classify(request.Method, segments);
+        return new AccessLogEntry(0, at, action, type, patient, ObjectOf(request, segments), user?.UserId ?? context.User.FindFirst(KbClaims.Subject)?.Value,
             context.User.FindFirst("on_behalf_of")?.Value ?? user?.UserId, user?.Practice,
             $"{context.Connection.RemoteIpAddress} {request.Method} {request.Path}", status is >= 200 and < 300,
             null, null, false, status, "");
     }
+
+    private static string[] Segments(HttpRequest request) => request.Path.Value!.Trim('/').Split('/');
+
+    private static string? ObjectOf(HttpRequest request, string[] segments) =>
+        segments.Length > 2 ? segments[2] : request.QueryString.HasValue ? request.QueryString.Value : null;
 
     private static (string Action, string Type) Classify(string method, string[] s) => (method, s.Length, s[1]) switch
     {

@@ -33,7 +33,7 @@ public sealed class AccessLogStore(string connectionString)
     private const long AdvisoryLock = 7513;
     /// <summary>How far behind the newest sealed record a late-committing record is still looked for.</summary>
     private const long LateWindow = 100_000;
-    private const string Columns = "seq, at, action, event_type, patient, object, user_id, on_behalf_of, practice, access_point, authorised, treatment_relation, consent, emergency, status";
+    private const string Columns = "seq, " + InsertedColumns;
 
     /// <summary>Whether this connection's role can change or remove records (it should not: see docs/reliability.md).</summary>
     public bool? RoleCanAlter { get; private set; }
@@ -100,20 +100,8 @@ public sealed class AccessLogStore(string connectionString)
         await using var batch = new NpgsqlBatch(connection, transaction);
         foreach (var entry in entries)
         {
-            var insert = new NpgsqlBatchCommand($"""
-                INSERT INTO {AuditSchema.Log} (at, action, event_type, patient, object, user_id, on_behalf_of, practice, access_point,
-                  authorised, treatment_relation, consent, emergency, status)
-                VALUES (@at, @action, @type, @patient, @object, @user, @behalf, @practice, @point, @authorised, @treatment, @consent, @emergency, @status)
-                RETURNING seq
-                """);
-            var p = insert.Parameters;
-            p.AddWithValue("at", Second(entry.At)); p.AddWithValue("action", entry.Action);
-            p.AddWithValue("type", entry.EventType); p.AddWithValue("patient", (object?)entry.Patient ?? DBNull.Value);
-            p.AddWithValue("object", (object?)entry.Object ?? DBNull.Value); p.AddWithValue("user", (object?)entry.User ?? DBNull.Value);
-            p.AddWithValue("behalf", (object?)entry.OnBehalfOf ?? DBNull.Value); p.AddWithValue("practice", (object?)entry.Practice ?? DBNull.Value);
-            p.AddWithValue("point", entry.AccessPoint); p.AddWithValue("authorised", entry.Authorised);
-            p.AddWithValue("treatment", (object?)entry.TreatmentRelation ?? DBNull.Value); p.AddWithValue("consent", (object?)entry.Consent ?? DBNull.Value);
-            p.AddWithValue("emergency", entry.Emergency); p.AddWithValue("status", entry.Status);
+            var insert = new NpgsqlBatchCommand(BatchInsert);
+            foreach (var value in Values(entry)) insert.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
             batch.BatchCommands.Add(insert);
         }
         var sequences = new long[entries.Count];
@@ -127,6 +115,25 @@ public sealed class AccessLogStore(string connectionString)
         await transaction.CommitAsync();
         return sequences;
     }
+
+    /// <summary>
+    /// The INSERT of one record with Marten's <c>?</c> placeholders, for a command that writes its request's record in
+    /// its own transaction (<see cref="AccessLogMiddleware.Enlist"/>).
+    /// </summary>
+    public static (string Sql, object?[] Values) InsertCommand(AccessLogEntry entry) => (SessionInsert, Values(entry));
+
+    private static readonly string BatchInsert = Insert(n => "$" + n) + " RETURNING seq";
+    private static readonly string SessionInsert = Insert(_ => "?");
+
+    private static string Insert(Func<int, string> placeholder) =>
+        $"INSERT INTO {AuditSchema.Log} ({InsertedColumns}) VALUES ({string.Join(", ", Enumerable.Range(1, 14).Select(placeholder))})";
+
+    private const string InsertedColumns = "at, action, event_type, patient, object, user_id, on_behalf_of, practice, access_point, authorised, treatment_relation, consent, emergency, status";
+
+    /// <summary>A record's values in the order of <see cref="InsertedColumns"/>.</summary>
+    private static object?[] Values(AccessLogEntry e) =>
+        [Second(e.At), e.Action, e.EventType, e.Patient, e.Object, e.User, e.OnBehalfOf, e.Practice, e.AccessPoint, e.Authorised,
+            e.TreatmentRelation, e.Consent, e.Emergency, e.Status];
 
     /// <summary>
     /// Seals the records not yet sealed, oldest first, extending the chain. Returns how many it sealed; 0 also when

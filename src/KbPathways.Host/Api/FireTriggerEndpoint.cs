@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using KbPathways.Domain.Trajectories;
+using KbPathways.Host.AccessLog;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using KbPathways.Host.Hosting;
@@ -31,7 +32,12 @@ public static class FireTriggerEndpoint
         var command = new FireTrigger(request.Trigger, user.Caller, request.Data ?? new Dictionary<string, JsonElement>(), request.ExpectedVersion);
         if (key.Length == 0)
         {
-            var result = await trajectories.FireAsync(user.Practice, id, command, ct: ct);
+            var result = await trajectories.FireAsync(user.Practice, id, command, (session, after) =>
+            {
+                AccessLogMiddleware.Enlist(http, session, 200, after.PatientId);
+                return ValueTask.CompletedTask;
+            }, ct);
+            AccessLogMiddleware.Committed(http);
             return Results.Ok(TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles));
         }
         if (key.Length > 200) return Results.Problem(Problems.BadRequest($"{IdempotencyHeader} is longer than 200 characters."));
@@ -46,8 +52,10 @@ public static class FireTriggerEndpoint
             {
                 body = JsonSerializer.Serialize(TrajectoryView.Of(after, catalog.ByHash(after.DefinitionHash)!, user.Roles), JsonSerializerOptions.Web);
                 session.Insert(new IdempotencyRecord { Id = recordId, TrajectoryId = id, RequestHash = requestHash, StatusCode = 200, Body = body, CreatedAt = clock.Now });
+                AccessLogMiddleware.Enlist(http, session, 200, after.PatientId);
                 return ValueTask.CompletedTask;
             }, ct);
+            AccessLogMiddleware.Committed(http);
             return Results.Text(body!, "application/json", Encoding.UTF8, 200);
         }
         catch (Exception) when (!ct.IsCancellationRequested)

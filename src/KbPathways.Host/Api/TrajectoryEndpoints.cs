@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KbPathways.Domain.Trajectories;
+using KbPathways.Host.AccessLog;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using KbPathways.Host.Hosting;
@@ -12,7 +13,7 @@ namespace KbPathways.Host.Api;
 public static class StartTrajectoryEndpoint
 {
     [WolverinePost("/api/trajectories")]
-    public static async Task<IResult> Post(StartTrajectoryRequest request, CurrentUser user, TrajectoryService trajectories,
+    public static async Task<IResult> Post(StartTrajectoryRequest request, HttpContext http, CurrentUser user, TrajectoryService trajectories,
         PathwayCatalog catalog, CancellationToken ct)
     {
         request = Problems.Body(request);
@@ -21,7 +22,12 @@ public static class StartTrajectoryEndpoint
         if (string.IsNullOrWhiteSpace(request.Pathway)) missing["pathway"] = ["is required"];
         if (missing.Count > 0) return Results.Problem(Problems.BadRequest("patientId and pathway are required.", missing));
         var result = await trajectories.StartAsync(user.Practice, user.Caller, request.PatientId!, request.Pathway!,
-            request.Data ?? new Dictionary<string, JsonElement>(), ct: ct);
+            request.Data ?? new Dictionary<string, JsonElement>(), (session, started) =>
+            {
+                AccessLogMiddleware.Enlist(http, session, StatusCodes.Status201Created, started.PatientId);
+                return ValueTask.CompletedTask;
+            }, ct);
+        AccessLogMiddleware.Committed(http);
         var view = TrajectoryView.Of(result.Trajectory, catalog.ByHash(result.Trajectory.DefinitionHash)!, user.Roles);
         return Results.Created($"/api/trajectories/{view.Id}", view);
     }
