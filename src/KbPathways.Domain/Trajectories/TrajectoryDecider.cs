@@ -78,7 +78,7 @@ public static class TrajectoryDecider
         {
             var open = new GuardContext(state.Data, state.Scores, state.Counters, GuardContext.NothingPending);
             using var machine = new PathwayMachine(track, state.Tracks[track.Name], t => RoleFor(t, definition, roles) is not null,
-                t => new GuardEvaluator(open with { Pending = StepData.Accepted(t) }));
+                t => new GuardEvaluator(open with { Pending = StepData.Accepted(t) }, traced: false));
             return machine.PermittedTriggers;
         }).Distinct().ToList();
     }
@@ -90,15 +90,14 @@ public static class TrajectoryDecider
         var context = new GuardContext(data.Count == 0 ? state.Data : state.Data.SetItems(data),
             scores.Count == 0 ? state.Scores : state.Scores.SetItems(scores), state.Counters, GuardContext.NothingPending);
         var from = state.Tracks[track.Name];
-        string to;
-        using (var machine = new PathwayMachine(track, from, _ => true, _ => new GuardEvaluator(context)))
-        {
-            if (!machine.CanFire(transition.Trigger))
-                throw new PathwayRuleException(RejectionKind.GuardFailed,
-                    transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
-                    [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
-            to = machine.Fire(transition.Trigger);
-        }
+        var decide = new GuardEvaluator(context, traced: false);
+        string? to;
+        using (var machine = new PathwayMachine(track, from, _ => true, _ => decide))
+            to = machine.TryFire(transition.Trigger);
+        if (to is null)
+            throw new PathwayRuleException(RejectionKind.GuardFailed,
+                transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
+                [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
 
         var warningEvaluator = new GuardEvaluator(context);
         var raised = transition.Warnings.Where(w => warningEvaluator.Holds(w.When)).ToList();

@@ -22,20 +22,43 @@ public sealed record GuardContext(
 /// is unknown rather than false, so "which steps are open now" lists a step whose outcome depends on data still to be entered.
 /// Missing data that is not pending makes a comparison false (only <c>present: false</c> holds).
 /// </summary>
-public sealed class GuardEvaluator(GuardContext context)
+public sealed class GuardEvaluator(GuardContext context, bool traced = true)
 {
     private readonly List<GuardTrace> traces = [];
 
+    /// <summary>Every comparison evaluated, in order (none when created with <c>traced: false</c>, to only decide).</summary>
     public IReadOnlyList<GuardTrace> Traces => traces;
 
-    public bool? Evaluate(Guard guard) => guard switch
+    public bool? Evaluate(Guard guard)
     {
-        Guard.All all => all.Parts.Select(Evaluate).Aggregate((bool?)true, (a, b) => a == false || b == false ? false : a == null || b == null ? null : true),
-        Guard.Any any => any.Parts.Select(Evaluate).Aggregate((bool?)false, (a, b) => a == true || b == true ? true : a == null || b == null ? null : false),
-        Guard.Not not => !Evaluate(not.Inner),
-        Guard.Compare c => Compare(c),
-        _ => false,
-    };
+        switch (guard)
+        {
+            case Guard.All all:
+                bool? every = true;
+                foreach (var part in all.Parts)
+                {
+                    var result = Evaluate(part);
+                    if (every == false || result == false) every = false;
+                    else if (result is null) every = null;
+                }
+                return every;
+            case Guard.Any any:
+                bool? some = false;
+                foreach (var part in any.Parts)
+                {
+                    var result = Evaluate(part);
+                    if (some == true || result == true) some = true;
+                    else if (result is null) some = null;
+                }
+                return some;
+            case Guard.Not not:
+                return !Evaluate(not.Inner);
+            case Guard.Compare c:
+                return Compare(c);
+            default:
+                return false;
+        }
+    }
 
     public bool Holds(Guard? guard) => guard is null || Evaluate(guard) == true;
 
@@ -55,7 +78,7 @@ public sealed class GuardEvaluator(GuardContext context)
             CompareOp.Contains => ((string[])actual).Contains((string)c.Values[0]),
             _ => Order(c.Op, ((IComparable)actual).CompareTo(c.Values[0])),
         };
-        traces.Add(new GuardTrace(GuardText.Render(c), Show(actual), result));
+        if (traced) traces.Add(new GuardTrace(GuardText.Render(c), Show(actual), result));
         return result;
     }
 

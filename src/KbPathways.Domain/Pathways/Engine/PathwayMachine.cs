@@ -42,12 +42,16 @@ public sealed class PathwayMachine : IDisposable
 
     public bool CanFire(string trigger) => compiled?.Machine.CanFire(trigger) == true;
 
-    /// <summary>Fires <paramref name="trigger"/> and returns the state the track is in afterwards.</summary>
-    public string Fire(string trigger)
+    /// <summary>
+    /// Fires <paramref name="trigger"/> and returns the state the track is in afterwards, or null when its guard does
+    /// not hold (or it is not a trigger of this state). One pass over the guards: Stateless checks them as it fires.
+    /// </summary>
+    public string? TryFire(string trigger)
     {
         if (compiled is null) throw new InvalidOperationException($"'{initial}' is not a state of track '{track.Name}'");
+        compiled.Refused = false;
         compiled.Machine.Fire(trigger);
-        return compiled.State;
+        return compiled.Refused ? null : compiled.State;
     }
 
     public void Dispose()
@@ -66,12 +70,14 @@ public sealed class PathwayMachine : IDisposable
         public readonly StateDefinition Definition;
         public Decision? Decision;
         public string State;
+        public bool Refused;
 
         public Compiled(TrackDefinition track, StateDefinition state)
         {
             Definition = state;
             State = state.Name;
             Machine = new StateMachine<string, string>(() => State, s => State = s);
+            Machine.OnUnhandledTrigger((_, _, _) => Refused = true);
             var config = Machine.Configure(state.Name);
             foreach (var t in track.TransitionsFrom(state))
             {
