@@ -88,6 +88,8 @@ foreach (var concurrency in storeOnly ? [] : new[] { 1, 8, 32 })
     report.Add("ratio", $"API / ceiling, concurrency {concurrency}", api.PerSecond / ceiling.PerSecond, "×", "");
 }
 var smallStore8 = ratios[8].Api;
+report.Add("memory", "working set after the API runs", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
+    $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB (host + load generator in one process); {Report.Heap()}");
 if (args.Contains("--api"))
 {
     // Only the ceiling and the API on the empty store (e.g. under a profiler).
@@ -95,8 +97,6 @@ if (args.Contains("--api"))
     report.Print();
     return 0;
 }
-report.Add("memory", "working set after the API runs", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
-    $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB (host + load generator in one process)");
 
 // 3b. Scale out: two more host processes on this database, before it is seeded (the seeded trajectories' deadlines
 // are long overdue, and a starting host rings those). The in-process host stays up, idle. One alone at concurrency 8, then both at 4 each (same total);
@@ -126,6 +126,9 @@ if (!storeOnly)
     report.Add("twohost", "steps over HTTP, two host processes, concurrency 4 each", two.Sum(m => m.PerSecond), "steps/s",
         $"A: {two[0].Latency}; B: {two[1].Latency}");
     report.Add("twohost", "two hosts / one host", two.Sum(m => m.PerSecond) / one.PerSecond, "×", "");
+    // The host alone, in its own process, after 8 s at concurrency 8 and 8 s at 4 (the load generator is elsewhere).
+    var (hostNow, hostPeak) = hostA.WorkingSet;
+    report.Add("memory", "working set of a host process after its load phases", hostNow / 1048576.0, "MB", $"peak {hostPeak / 1048576.0:0} MB");
     await using var db = new NpgsqlConnection(postgres.ConnectionString);
     await db.OpenAsync();
     foreach (var (practice, acknowledged) in new[] { ("bench-2h-one", one.Acknowledged), ("bench-2h-two", two.Sum(m => m.Acknowledged)) })
@@ -212,7 +215,7 @@ if (!storeOnly)
     report.Add("flatness", "steps/s on the big store / on the small store (concurrency 8)", big.PerSecond / smallStore8, "×", "");
 }
 report.Add("memory", "working set at the end", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
-    $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB");
+    $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB; {Report.Heap()}");
 
 await app.StopAsync();
 await app.DisposeAsync();
@@ -266,6 +269,13 @@ namespace KbPathways.Bench
 
     public sealed class Report
     {
+        /// <summary>The managed heap after the last collection and what the GC holds committed: the part of the working set that is .NET objects.</summary>
+        public static string Heap()
+        {
+            var gc = GC.GetGCMemoryInfo();
+            return string.Create(CultureInfo.InvariantCulture, $"managed heap {gc.HeapSizeBytes / 1048576.0:0} MB, GC committed {gc.TotalCommittedBytes / 1048576.0:0} MB");
+        }
+
         private readonly List<(string Kind, string What, double Value, string Unit, string Note)> rows = [];
 
         public void Add(string kind, string what, double value, string unit, string note)

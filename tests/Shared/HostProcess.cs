@@ -17,6 +17,16 @@ public sealed class HostProcess : IAsyncDisposable
     public Uri Address { get; }
     public int Id => process.Id;
     public bool HasExited => process.HasExited;
+
+    /// <summary>The process's working set now and its peak, in bytes.</summary>
+    public (long Now, long Peak) WorkingSet
+    {
+        get
+        {
+            process.Refresh();
+            return (process.WorkingSet64, process.PeakWorkingSet64);
+        }
+    }
     public string Output { get { lock (output) return string.Join('\n', output); } }
 
     private HostProcess(Process process, Uri address)
