@@ -29,35 +29,29 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
     /// <summary>Every comparison evaluated, in order (none when created with <c>traced: false</c>, to only decide).</summary>
     public IReadOnlyList<GuardTrace> Traces => traces;
 
-    public bool? Evaluate(Guard guard)
+    public bool? Evaluate(Guard guard) => guard switch
     {
-        switch (guard)
+        Guard.All all => Combine(all.Parts, dominant: false),
+        Guard.Any any => Combine(any.Parts, dominant: true),
+        Guard.Not not => !Evaluate(not.Inner),
+        Guard.Compare c => Compare(c),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Three-valued "and" (<paramref name="dominant"/> false) or "or" (true): one dominant part decides, else one
+    /// unknown part makes it unknown. Every part is evaluated, so every comparison is in the traces.
+    /// </summary>
+    private bool? Combine(IReadOnlyList<Guard> parts, bool dominant)
+    {
+        bool? combined = !dominant;
+        foreach (var part in parts)
         {
-            case Guard.All all:
-                bool? every = true;
-                foreach (var part in all.Parts)
-                {
-                    var result = Evaluate(part);
-                    if (every == false || result == false) every = false;
-                    else if (result is null) every = null;
-                }
-                return every;
-            case Guard.Any any:
-                bool? some = false;
-                foreach (var part in any.Parts)
-                {
-                    var result = Evaluate(part);
-                    if (some == true || result == true) some = true;
-                    else if (result is null) some = null;
-                }
-                return some;
-            case Guard.Not not:
-                return !Evaluate(not.Inner);
-            case Guard.Compare c:
-                return Compare(c);
-            default:
-                return false;
+            var result = Evaluate(part);
+            if (combined == dominant || result == dominant) combined = dominant;
+            else if (result is null) combined = null;
         }
+        return combined;
     }
 
     public bool Holds(Guard? guard) => guard is null || Evaluate(guard) == true;
