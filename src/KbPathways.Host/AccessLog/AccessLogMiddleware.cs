@@ -40,8 +40,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
     public static void Enlist(HttpContext context, IDocumentSession session, int status, string patient)
     {
         if (context.Items[PendingRecord] is not Pending pending) return;
-        var (sql, values) = AccessLogStore.InsertCommand(Entry(context, pending.At, status, patient));
-        session.QueueSqlCommand(sql, [.. values.Select(v => v ?? DBNull.Value)]);
+        var (sql, values) = AccessLogStore.InsertCommand(Entry(context, Segments(context.Request), CurrentUser.From(context.User), pending.At, status, patient));
+        session.QueueSqlCommand(sql, values);
     }
 
     /// <summary>The command that enlisted this request's record has committed it.</summary>
@@ -112,14 +112,12 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
             var summary = await session.LoadAsync<TrajectorySummary>(id);
             patient = summary?.Practice == user.Practice ? summary.PatientId : null;
         }
-        return Entry(context, at, status, patient);
+        return Entry(context, segments, user, at, status, patient);
     }
 
-    private static AccessLogEntry Entry(HttpContext context, DateTimeOffset at, int status, string? patient)
+    private static AccessLogEntry Entry(HttpContext context, string[] segments, CurrentUser? user, DateTimeOffset at, int status, string? patient)
     {
         var request = context.Request;
-        var segments = Segments(request);
-        var user = CurrentUser.From(context.User);
         var (action, type) = Classify(request.Method, segments);
         return new AccessLogEntry(0, at, action, type, patient, ObjectOf(request, segments), user?.UserId ?? context.User.FindFirst(KbClaims.Subject)?.Value,
             context.User.FindFirst("on_behalf_of")?.Value ?? user?.UserId, user?.Practice,

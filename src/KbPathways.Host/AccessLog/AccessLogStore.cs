@@ -101,7 +101,7 @@ public sealed class AccessLogStore(string connectionString)
         foreach (var entry in entries)
         {
             var insert = new NpgsqlBatchCommand(BatchInsert);
-            foreach (var value in Values(entry)) insert.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+            foreach (var value in Values(entry)) insert.Parameters.Add(new NpgsqlParameter { Value = value });
             batch.BatchCommands.Add(insert);
         }
         var sequences = new long[entries.Count];
@@ -120,7 +120,7 @@ public sealed class AccessLogStore(string connectionString)
     /// The INSERT of one record with Marten's <c>?</c> placeholders, for a command that writes its request's record in
     /// its own transaction (<see cref="AccessLogMiddleware.Enlist"/>).
     /// </summary>
-    public static (string Sql, object?[] Values) InsertCommand(AccessLogEntry entry) => (SessionInsert, Values(entry));
+    public static (string Sql, object[] Values) InsertCommand(AccessLogEntry entry) => (SessionInsert, Values(entry));
 
     private static readonly string BatchInsert = Insert(n => "$" + n) + " RETURNING seq";
     private static readonly string SessionInsert = Insert(_ => "?");
@@ -130,10 +130,10 @@ public sealed class AccessLogStore(string connectionString)
 
     private const string InsertedColumns = "at, action, event_type, patient, object, user_id, on_behalf_of, practice, access_point, authorised, treatment_relation, consent, emergency, status";
 
-    /// <summary>A record's values in the order of <see cref="InsertedColumns"/>.</summary>
-    private static object?[] Values(AccessLogEntry e) =>
-        [Second(e.At), e.Action, e.EventType, e.Patient, e.Object, e.User, e.OnBehalfOf, e.Practice, e.AccessPoint, e.Authorised,
-            e.TreatmentRelation, e.Consent, e.Emergency, e.Status];
+    /// <summary>A record's values in the order of <see cref="InsertedColumns"/>, a missing one as <see cref="DBNull"/>.</summary>
+    private static object[] Values(AccessLogEntry e) =>
+        [.. ((object?[])[Second(e.At), e.Action, e.EventType, e.Patient, e.Object, e.User, e.OnBehalfOf, e.Practice, e.AccessPoint, e.Authorised,
+            e.TreatmentRelation, e.Consent, e.Emergency, e.Status]).Select(v => v ?? DBNull.Value)];
 
     /// <summary>
     /// Seals the records not yet sealed, oldest first, extending the chain. Returns how many it sealed; 0 also when
