@@ -49,7 +49,8 @@ if (args.Contains("--domain") || args.Contains("--whatif"))
     // Only the pure parts, no database: the BenchmarkDotNet figures and what-if over walked streams made in memory.
     var solkDefinition = PathwayLoader.Load("solk.yaml", File.ReadAllText(Path.Combine(Paths.Pathways, "solk.yaml"))).Definitions.Single();
     var walked = Enumerable.Range(0, 1000).Select(i => (IReadOnlyList<object>)Walk.Events(solkDefinition, Guid.NewGuid(), "p", $"p-{i}", Walk.Epoch, i % (Walk.Steps.Length + 1))).ToList();
-    WhatIfBench.Run(report, walked, "walked in memory");
+    // Walked a day a step from the epoch; the candidate runs until six weeks after the last step, like the recorded streams below.
+    WhatIfBench.Run(report, walked, "walked in memory", Walk.Epoch.AddDays(Walk.Steps.Length + 42));
     report.Print();
     return 0;
 }
@@ -150,7 +151,8 @@ await using (var session = store.QuerySession())
     recorded = [];
     foreach (var id in ids) recorded.Add([.. (await session.Events.FetchStreamAsync(id)).Select(e => e.Data)]);
 }
-if (recorded.Count > 0) WhatIfBench.Run(report, recorded, "recorded");
+// Recorded just now; the candidate runs until six weeks from now (its deadlines fire on the simulated clock until then).
+if (recorded.Count > 0) WhatIfBench.Run(report, recorded, "recorded", DateTimeOffset.UtcNow.AddDays(42));
 
 // 5. Seed to the target size, straight into the store (decided by the Domain, appended by Marten)
 {
@@ -238,18 +240,18 @@ namespace KbPathways.Bench
     /// <summary>What-if replay: SOLK streams re-run against a candidate with a shorter evaluation term (pure, in memory).</summary>
     public static class WhatIfBench
     {
-        public static void Run(Report report, IReadOnlyList<IReadOnlyList<object>> streams, string source)
+        public static void Run(Report report, IReadOnlyList<IReadOnlyList<object>> streams, string source, DateTimeOffset until)
         {
             var candidate = PathwayLoader.Load("solk.yaml", File.ReadAllText(Path.Combine(Paths.Pathways, "solk.yaml"))
                 .Replace("evaluatieTermijn: P6W", "evaluatieTermijn: P2W")).Definitions.Single();
-            foreach (var stream in streams) WhatIf.Run(stream, candidate, Walk.Epoch.AddYears(2)); // warm-up
+            foreach (var stream in streams) WhatIf.Run(stream, candidate, until); // warm-up
             var allocated = GC.GetAllocatedBytesForCurrentThread();
             var watch = Stopwatch.StartNew();
             long replayed = 0;
             while (watch.Elapsed < TimeSpan.FromSeconds(3))
                 foreach (var stream in streams)
                 {
-                    WhatIf.Run(stream, candidate, Walk.Epoch.AddYears(2));
+                    WhatIf.Run(stream, candidate, until);
                     replayed += stream.Count;
                 }
             var perEvent = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)replayed;

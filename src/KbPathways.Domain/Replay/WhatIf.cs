@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Trajectories;
 
@@ -74,7 +75,7 @@ public static class WhatIf
 
     private static Trajectory FireDue(Trajectory state, PathwayDefinition candidate, DateTimeOffset until, List<(string, DateTimeOffset)> fired)
     {
-        for (var n = 0; n < 1000 && state.Deadlines.Where(d => d.DueAt <= until).MinBy(d => d.DueAt) is { } due; n++)
+        for (var n = 0; n < 1000 && Earliest(state.Deadlines, until) is { } due; n++)
         {
             var events = TrajectoryDecider.FireDeadline(new DeadlineDue(due.Name, due.Track, due.DueAt), state, candidate, due.DueAt);
             if (events.Count == 0) break;
@@ -82,6 +83,15 @@ public static class WhatIf
             state = events.Aggregate(state, Trajectory.Evolve);
         }
         return state;
+    }
+
+    /// <summary>The armed deadline that falls due first, by <paramref name="until"/>; null when none does.</summary>
+    private static ScheduledDeadline? Earliest(ImmutableArray<ScheduledDeadline> deadlines, DateTimeOffset until)
+    {
+        ScheduledDeadline? earliest = null;
+        foreach (var d in deadlines)
+            if (d.DueAt <= until && (earliest is null || d.DueAt < earliest.DueAt)) earliest = d;
+        return earliest;
     }
 
     private static string Times(List<DateTimeOffset> times) =>

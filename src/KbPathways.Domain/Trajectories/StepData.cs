@@ -7,9 +7,6 @@ namespace KbPathways.Domain.Trajectories;
 /// <summary>Checks the data a step receives against what the step asks for and the fields' types.</summary>
 internal static class StepData
 {
-    public static IReadOnlySet<string> Accepted(TransitionDefinition t) =>
-        t.Requires.Concat(t.Optional).Concat(t.Warnings.SelectMany(w => w.Requires)).ToHashSet();
-
     /// <param name="allowed">Names the step accepts; null accepts any declared field (start data).</param>
     public static Dictionary<string, InstrumentScore> Check(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data,
         IReadOnlySet<string>? allowed, IReadOnlyList<string> required, List<FieldError> errors)

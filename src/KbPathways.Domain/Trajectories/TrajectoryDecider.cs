@@ -49,7 +49,7 @@ public static class TrajectoryDecider
                 : $"your role may not fire '{cmd.Trigger}'; allowed: {string.Join(", ", transition.Roles ?? definition.Roles.Select(r => r.Name))}");
 
         var errors = new List<FieldError>();
-        var scores = StepData.Check(definition, cmd.Data, StepData.Accepted(transition), transition.Requires, errors);
+        var scores = StepData.Check(definition, cmd.Data, transition.Accepted, transition.Requires, errors);
         if (errors.Count > 0) throw new PathwayRuleException(RejectionKind.InvalidData, $"the data for '{cmd.Trigger}' is not valid", errors);
         return Take(state, definition, track!, transition, new Actor(cmd.Caller.UserId, role), cmd.Data, scores, null, now);
     }
@@ -78,7 +78,7 @@ public static class TrajectoryDecider
         {
             var open = new GuardContext(state.Data, state.Scores, state.Counters, GuardContext.NothingPending);
             using var machine = new PathwayMachine(track, state.Tracks[track.Name], t => RoleFor(t, definition, roles) is not null,
-                t => new GuardEvaluator(open with { Pending = StepData.Accepted(t) }, traced: false));
+                t => new GuardEvaluator(open with { Pending = t.Accepted }, traced: false));
             return machine.PermittedTriggers;
         }).Distinct().ToList();
     }
@@ -87,8 +87,8 @@ public static class TrajectoryDecider
         TransitionDefinition transition, Actor actor, IReadOnlyDictionary<string, JsonElement> data,
         IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now)
     {
-        var context = new GuardContext(data.Count == 0 ? state.Data : state.Data.SetItems(data),
-            scores.Count == 0 ? state.Scores : state.Scores.SetItems(scores), state.Counters, GuardContext.NothingPending);
+        var context = new GuardContext(Layered<JsonElement>.Over(data, state.Data), Layered<InstrumentScore>.Over(scores, state.Scores),
+            state.Counters, GuardContext.NothingPending);
         var from = state.Tracks[track.Name];
         var decide = new GuardEvaluator(context, traced: false);
         string? to;
@@ -99,20 +99,24 @@ public static class TrajectoryDecider
                 transition.WhenMessage ?? $"'{transition.Trigger}' needs: {Explain(transition)}",
                 [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
 
-        var warningEvaluator = new GuardEvaluator(context);
-        var raised = transition.Warnings.Where(w => warningEvaluator.Holds(w.When)).ToList();
-        var missing = raised.SelectMany(w => w.Requires.Where(f => !data.ContainsKey(f)).Select(f => new FieldError(f, $"is required: {w.Message}"))).ToList();
-        if (missing.Count > 0) throw new PathwayRuleException(RejectionKind.InvalidData, raised[0].Message, missing);
+        // The explanation: the comparisons that decided the step, then those of its warnings, in the order the pathway reads.
+        var explain = new GuardEvaluator(context);
+        Explain(transition, explain);
+        List<WarningRule>? raised = null;
+        foreach (var warning in transition.Warnings)
+            if (explain.Holds(warning.When)) (raised ??= []).Add(warning);
+        if (raised?.SelectMany(w => w.Requires.Where(f => !data.ContainsKey(f)).Select(f => new FieldError(f, $"is required: {w.Message}"))).ToList()
+            is { Count: > 0 } missing)
+            throw new PathwayRuleException(RejectionKind.InvalidData, raised[0].Message, missing);
 
         var kind = transition.IsInternal ? StepKind.Internal : to == from ? StepKind.Reentry : StepKind.Transition;
-        var decision = Explanation(transition, context).Concat(warningEvaluator.Traces).ToList();
         var events = new List<object>
         {
-            new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, decision,
-                [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
+            new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, explain.Traces,
+                raised is null ? [] : [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
                 definition.Version, definition.Hash, now, transition.Indicators),
         };
-        var target = track.States.First(s => s.Name == to);
+        var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));
         else
         {
@@ -126,14 +130,12 @@ public static class TrajectoryDecider
         return events;
     }
 
-    /// <summary>The comparisons that decided the step, evaluated once in the order the pathway reads.</summary>
-    private static IReadOnlyList<GuardTrace> Explanation(TransitionDefinition t, GuardContext context)
+    /// <summary>Evaluates the comparisons that decided the step once, in the order the pathway reads, for their traces.</summary>
+    private static void Explain(TransitionDefinition t, GuardEvaluator explain)
     {
-        var explain = new GuardEvaluator(context);
         if (t.When is not null) explain.Evaluate(t.When);
-        foreach (var option in t.Targets.TakeWhile(o => o.When is not null))
-            if (explain.Evaluate(option.When!) == true) break;
-        return explain.Traces;
+        foreach (var option in t.Targets)
+            if (option.When is null || explain.Evaluate(option.When) == true) break;
     }
 
     private static IEnumerable<object> Arm(Guid id, StateDefinition state, IEnumerable<DeadlineDefinition> deadlines, DateTimeOffset now) =>
@@ -143,8 +145,8 @@ public static class TrajectoryDecider
     {
         var track = definition.TrackOf(trigger);
         if (track is null || state.Completed) return (track, null);
-        var current = track.States.FirstOrDefault(s => s.Name == state.Tracks[track.Name]);
-        return (track, current is null ? null : track.TransitionsFrom(current).FirstOrDefault(t => t.Trigger == trigger));
+        var current = track.FindState(state.Tracks[track.Name]);
+        return (track, current is null ? null : track.TransitionFrom(current, trigger));
     }
 
     /// <summary>The first role, in the pathway's order, that the transition admits and the caller holds.</summary>

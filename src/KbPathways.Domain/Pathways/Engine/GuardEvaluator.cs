@@ -58,8 +58,7 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
 
     private bool? Compare(Guard.Compare c)
     {
-        var root = c.Subject.Path.Split('.')[0];
-        if (c.Subject.Kind != OperandKind.Counter && context.Pending.Contains(root)) return null;
+        if (c.Subject.Kind != OperandKind.Counter && context.Pending.Contains(c.Subject.Root)) return null;
         var actual = Read(c.Subject);
         var result = c.Op switch
         {
@@ -83,19 +82,19 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
 
     private object? Read(Operand operand)
     {
-        var parts = operand.Path.Split('.');
+        var (root, member) = (operand.Root, operand.Member);
         switch (operand.Kind)
         {
             case OperandKind.Counter:
                 return (decimal)context.Counters.GetValueOrDefault(operand.Path);
             case OperandKind.Score:
-                if (!context.Scores.TryGetValue(parts[0], out var score)) return null;
-                return parts.Length == 1 ? score.Total : score.Dimensions.TryGetValue(parts[1], out var d) ? d : null;
+                if (!context.Scores.TryGetValue(root, out var score)) return null;
+                return member is null ? score.Total : score.Dimensions.TryGetValue(member, out var d) ? d : null;
             case OperandKind.Threshold:
-                return context.Scores.TryGetValue(parts[0], out var s) && s.Thresholds.TryGetValue(parts[1], out var t) ? t : null;
+                return context.Scores.TryGetValue(root, out var s) && s.Thresholds.TryGetValue(member!, out var t) ? t : null;
             default:
-                if (!context.Data.TryGetValue(parts[0], out var value)) return null;
-                if (parts.Length == 2 && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(parts[1], out value))) return null;
+                if (!context.Data.TryGetValue(root, out var value)) return null;
+                if (member is not null && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(member, out value))) return null;
                 return value.ValueKind == JsonValueKind.Null ? null : DataValues.Typed(operand.Type, value);
         }
     }
@@ -118,7 +117,7 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
         Guard.All a => a.Parts.SelectMany(Roots),
         Guard.Any a => a.Parts.SelectMany(Roots),
         Guard.Not n => Roots(n.Inner),
-        Guard.Compare c => [c.Subject.Path.Split('.')[0]],
+        Guard.Compare c => [c.Subject.Root],
         _ => [],
     };
 }

@@ -28,7 +28,7 @@ public sealed class PathwayMachine : IDisposable
     {
         this.track = track;
         initial = current;
-        if (track.States.FirstOrDefault(s => s.Name == current) is not { } state) return;
+        if (track.FindState(current) is not { } state) return;
         var pool = (pools ??= new()).GetOrCreateValue(track);
         if (pool.Remove(current, out var reused)) compiled = reused;
         else compiled = new Compiled(track, state);
@@ -76,7 +76,7 @@ public sealed class PathwayMachine : IDisposable
         {
             Definition = state;
             State = state.Name;
-            Machine = new StateMachine<string, string>(() => State, s => State = s);
+            Machine = new StateMachine<string, string>(() => State, s => State = s, FiringMode.Immediate); // no actions fire triggers: nothing to queue
             Machine.OnUnhandledTrigger((_, _, _) => Refused = true);
             var config = Machine.Configure(state.Name);
             foreach (var t in track.TransitionsFrom(state))

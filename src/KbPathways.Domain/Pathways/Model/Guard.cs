@@ -19,6 +19,12 @@ public enum OperandKind { Field, Score, Threshold, Counter }
 /// </summary>
 public sealed record Operand(OperandKind Kind, string Path, FieldType Type)
 {
+    /// <summary>The field, instrument or counter the path starts with (<c>gfi</c> of <c>gfi.lichamelijk</c>).</summary>
+    public string Root { get; } = Path.Split('.')[0];
+
+    /// <summary>The part after the dot (<c>lichamelijk</c> of <c>gfi.lichamelijk</c>), or null.</summary>
+    public string? Member { get; } = Path.IndexOf('.') is var dot and >= 0 ? Path[(dot + 1)..] : null;
+
     public override string ToString() => Kind switch
     {
         OperandKind.Score => $"score({Path})",

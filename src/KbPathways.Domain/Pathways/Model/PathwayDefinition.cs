@@ -80,9 +80,28 @@ public sealed record TrackDefinition(
 {
     public StateDefinition Initial => States.First(s => s.Initial);
 
+    /// <summary>The state called <paramref name="name"/>, or null (a loop: a track has a handful of states).</summary>
+    public StateDefinition? FindState(string name)
+    {
+        foreach (var state in States)
+            if (state.Name == name) return state;
+        return null;
+    }
+
     /// <summary>The transitions that leave <paramref name="state"/>: its own, then the track's any-state ones.</summary>
     public IEnumerable<TransitionDefinition> TransitionsFrom(StateDefinition state) =>
         state.Final ? state.Transitions : state.Transitions.Concat(AnyState.Where(a => state.Transitions.All(t => t.Trigger != a.Trigger)));
+
+    /// <summary>The transition of <see cref="TransitionsFrom"/> that <paramref name="trigger"/> fires, or null.</summary>
+    public TransitionDefinition? TransitionFrom(StateDefinition state, string trigger)
+    {
+        foreach (var own in state.Transitions)
+            if (own.Trigger == trigger) return own;
+        if (state.Final) return null;
+        foreach (var any in AnyState)
+            if (any.Trigger == trigger) return any;
+        return null;
+    }
 }
 
 public sealed record StateDefinition(
@@ -131,6 +150,9 @@ public sealed record TransitionDefinition(
     SourceLocation Location)
 {
     public bool IsInternal => Targets.Count == 0;
+
+    /// <summary>The data the step takes: its required and optional fields and what its warnings may ask for.</summary>
+    public IReadOnlySet<string> Accepted { get; } = Requires.Concat(Optional).Concat(Warnings.SelectMany(w => w.Requires)).ToHashSet();
 }
 
 /// <summary>A possible target; the first whose guard holds (or that has none) is taken.</summary>
