@@ -3,8 +3,11 @@ using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Patients;
 using KbPathways.Domain.Replay;
 using KbPathways.Domain.Trajectories;
+using System.Transactions;
 using Marten;
+using Npgsql;
 using Weasel.Core;
+using IsolationLevel = System.Transactions.IsolationLevel;
 
 namespace KbPathways.Projections;
 
@@ -88,19 +91,48 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
                 progress?.Report(new RebuildProgress(done, Math.Max(total, done)));
             }
         }
-        await store.BulkInsertAsync<TrajectorySummary>([.. trajectories.Values.Select(TrajectorySummary.Of)], BulkInsertMode.OverwriteExisting, 1000, ct);
-        await store.BulkInsertAsync<PatientMarks>([.. marks.Values], BulkInsertMode.OverwriteExisting, 1000, ct);
         int removed;
-        await using (var session = store.LightweightSession())
-        {
-            var stale = await session.Query<TrajectorySummary>().Select(t => t.Id).ToListAsync(ct);
-            var orphans = stale.Where(id => !trajectories.ContainsKey(id)).ToArray();
-            removed = orphans.Length;
-            if (removed > 0) session.DeleteWhere<TrajectorySummary>(t => t.Id.IsOneOf(orphans));
-            var staleMarks = (await session.Query<PatientMarks>().Select(m => m.Id).ToListAsync(ct)).Where(id => !marks.ContainsKey(id)).ToArray();
-            if (staleMarks.Length > 0) session.DeleteWhere<PatientMarks>(m => m.Id.IsOneOf(staleMarks));
-            await session.SaveChangesAsync(ct);
-        }
+        await using (var session = store.QuerySession())
+            removed = (await session.Query<TrajectorySummary>().Select(t => t.Id).ToListAsync(ct)).Count(id => !trajectories.ContainsKey(id));
+        await ReplaceAllAsync([.. trajectories.Values.Select(TrajectorySummary.Of)], [.. marks.Values], ct);
         return new RebuildResult(done, trajectories.Count, removed);
     }
+
+    /// <summary>
+    /// Empties the summary tables and copies the new rows in, in one transaction: readers see the old rows or the new
+    /// ones, and no dead version of every row is left behind (an update of each would leave one). The truncation and
+    /// the copies share one connection, so nothing escalates. Then the tables are vacuumed and analysed, as
+    /// autovacuum would do some time later: until then the listings cannot be index-only scans, and the dashboard
+    /// answered two to three times slower.
+    /// </summary>
+    private async Task ReplaceAllAsync(IReadOnlyCollection<TrajectorySummary> summaries, IReadOnlyCollection<PatientMarks> marks, CancellationToken ct)
+    {
+        // Before the transaction, so that no second connection opens inside it.
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(TrajectorySummary), ct);
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(PatientMarks), ct);
+        using (var scope = new TransactionScope(TransactionScopeOption.RequiresNew,
+                   new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TransactionManager.MaximumTimeout },
+                   TransactionScopeAsyncFlowOption.Enabled))
+        {
+            var transaction = Transaction.Current!;
+            await using (var connection = store.Storage.Database.CreateConnection())
+            {
+                await connection.OpenAsync(ct);
+                connection.EnlistTransaction(transaction);
+                await using var truncate = new NpgsqlCommand($"TRUNCATE {Tables}", connection);
+                await truncate.ExecuteNonQueryAsync(ct);
+            }
+            await store.BulkInsertEnlistTransactionAsync(summaries, transaction, BulkInsertMode.InsertsOnly, 1000, ct);
+            await store.BulkInsertEnlistTransactionAsync(marks, transaction, BulkInsertMode.InsertsOnly, 1000, ct);
+            scope.Complete();
+        }
+
+        // Outside any transaction, as VACUUM must be.
+        await using var vacuuming = store.Storage.Database.CreateConnection();
+        await vacuuming.OpenAsync(ct);
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {Tables}", vacuuming);
+        await vacuum.ExecuteNonQueryAsync(ct);
+    }
+
+    private string Tables => $"{store.Options.Schema.For<TrajectorySummary>(qualified: true)}, {store.Options.Schema.For<PatientMarks>(qualified: true)}";
 }

@@ -49,4 +49,21 @@ public class GuardEvaluatorTests
         traced.Traces.Select(t => t.Result).ShouldBe([false, true], "every part is evaluated and explained, in order");
         untraced.Traces.ShouldBeEmpty();
     }
+
+    [Fact]
+    public void Given_a_step_value_over_a_trajectory_value_When_guards_read_them_layered_Then_the_step_value_wins_and_nothing_is_counted_twice()
+    {
+        var below = new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 };
+        var top = new Dictionary<string, int> { ["b"] = 20, ["c"] = 30 };
+
+        var layered = Layered<int>.Over(top, below);
+
+        layered["b"].ShouldBe(20);
+        layered["a"].ShouldBe(1);
+        layered.TryGetValue("d", out _).ShouldBeFalse();
+        layered.Count.ShouldBe(3);
+        layered.OrderBy(p => p.Key).ShouldBe([new("a", 1), new("b", 20), new("c", 30)]);
+        layered.Keys.Order().ShouldBe(["a", "b", "c"]);
+        Layered<int>.Over(new Dictionary<string, int>(), below).ShouldBeSameAs(below);
+    }
 }

@@ -176,6 +176,15 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         output.ShouldContain("removed 1 without a stream");
         errors.ShouldContain("rebuild: 100%");
         (await Summaries()).ShouldBe(live);
+        // Written afresh and vacuumed: no dead row versions, and every page visible to all (index-only scans work at once).
+        await using var db = new Npgsql.NpgsqlConnection(demo.Postgres.ConnectionString);
+        await db.OpenAsync();
+        await using var pages = new Npgsql.NpgsqlCommand(
+            "select relpages, relallvisible from pg_class where oid = 'kbpathways.mt_doc_trajectorysummary'::regclass", db);
+        await using var reader = await pages.ExecuteReaderAsync();
+        (await reader.ReadAsync()).ShouldBeTrue();
+        reader.GetInt32(0).ShouldBeGreaterThan(0);
+        reader.GetInt32(1).ShouldBe(reader.GetInt32(0));
     }
 
     [Fact]

@@ -29,10 +29,11 @@ public sealed record TrajectoryFacts(
 
     public static TrajectoryFacts Evolve(TrajectoryFacts facts, object @event) => @event switch
     {
+        // Most steps on other tracks or inside a state count for nothing: the facts stay as they are.
+        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 => facts,
         StepTaken e => facts with
         {
-            States = e.Track == PathwayDefinition.MainTrack && e.Kind != StepKind.Internal
-                ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
+            States = Visits(e) ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
             Marks = e.Indicators is { Count: > 0 } tags
                 ? facts.Marks.AddRange(tags.Select(t => new IndicatorMark(t, e.At, e.Warnings.Count > 0))) : facts.Marks,
             FirstScores = e.Scores.Count == 0 ? facts.FirstScores : e.Scores.Where(s => !facts.FirstScores.ContainsKey(s.Key))
@@ -44,6 +45,9 @@ public sealed record TrajectoryFacts(
         TrajectoryCompleted e => facts with { CompletedAt = e.At },
         _ => facts,
     };
+
+    /// <summary>Whether the step enters a state (again) on the main track.</summary>
+    private static bool Visits(StepTaken e) => e.Track == PathwayDefinition.MainTrack && e.Kind != StepKind.Internal;
 
     /// <summary>The main-track state at <paramref name="at"/>, or null before the trajectory started.</summary>
     public StateVisit? StateAt(DateTimeOffset at)
