@@ -23,12 +23,13 @@ public static class WhatIf
         var original = Trajectory.Replay(recorded);
         var started = (TrajectoryStarted)recorded[0];
         var differences = new List<string>();
-        var caller = (Actor a) => new Caller(a.UserId, new HashSet<string> { a.Role });
+        var callers = new Dictionary<Actor, Caller>();
+        Caller CallerOf(Actor a) => callers.TryGetValue(a, out var known) ? known : callers[a] = new Caller(a.UserId, new HashSet<string> { a.Role });
         Trajectory state;
         try
         {
             state = Trajectory.Replay(TrajectoryDecider.Start(
-                new StartTrajectory(started.TrajectoryId, started.PatientId, started.Practice, caller(started.Actor), started.Data), candidate, started.StartedAt));
+                new StartTrajectory(started.TrajectoryId, started.PatientId, started.Practice, CallerOf(started.Actor), started.Data), candidate, started.StartedAt));
         }
         catch (PathwayRuleException e)
         {
@@ -46,7 +47,7 @@ public static class WhatIf
             state = FireDue(state, candidate, step.At, candidateFired);
             try
             {
-                var events = TrajectoryDecider.Fire(new FireTrigger(step.Trigger, caller(step.Actor), step.Data), state, candidate, step.At);
+                var events = TrajectoryDecider.Fire(new FireTrigger(step.Trigger, CallerOf(step.Actor), step.Data), state, candidate, step.At);
                 candidateWarnings.AddRange(events.OfType<StepTaken>().SelectMany(s => s.Warnings).Select(w => $"{step.Trigger}:{w.Code}"));
                 state = events.Aggregate(state, Trajectory.Evolve);
             }

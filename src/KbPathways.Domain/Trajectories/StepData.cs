@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using KbPathways.Domain.Pathways.Engine;
 using KbPathways.Domain.Pathways.Model;
@@ -8,12 +9,15 @@ namespace KbPathways.Domain.Trajectories;
 internal static class StepData
 {
     /// <param name="allowed">Names the step accepts; null accepts any declared field (start data).</param>
-    public static Dictionary<string, InstrumentScore> Check(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data,
+    private static readonly IReadOnlyDictionary<string, InstrumentScore> NoScores = ImmutableDictionary<string, InstrumentScore>.Empty;
+
+    /// <returns>The scores of the instruments in <paramref name="data"/> (most steps record none).</returns>
+    public static IReadOnlyDictionary<string, InstrumentScore> Check(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data,
         IReadOnlySet<string>? allowed, IReadOnlyList<string> required, List<FieldError> errors)
     {
-        var scores = new Dictionary<string, InstrumentScore>();
-        foreach (var name in required.Where(r => !data.TryGetValue(r, out var v) || v.ValueKind == JsonValueKind.Null))
-            errors.Add(new FieldError(name, "is required"));
+        Dictionary<string, InstrumentScore>? scores = null;
+        foreach (var name in required)
+            if (!data.TryGetValue(name, out var given) || given.ValueKind == JsonValueKind.Null) errors.Add(new FieldError(name, "is required"));
         foreach (var (name, value) in data)
         {
             if (value.ValueKind == JsonValueKind.Null) continue;
@@ -25,10 +29,10 @@ internal static class StepData
             if (definition.FindField(name) is { } field) DataValues.Check(field, value, name, errors);
             else if (definition.FindInstrument(name) is { } instrument)
             {
-                if (DataValues.CheckInstrument(instrument, value, errors) is { } score && instrument.IsScored) scores[name] = score;
+                if (DataValues.CheckInstrument(instrument, value, errors) is { } score && instrument.IsScored) (scores ??= [])[name] = score;
             }
             else errors.Add(new FieldError(name, "is not a field of this pathway"));
         }
-        return scores;
+        return scores ?? NoScores;
     }
 }

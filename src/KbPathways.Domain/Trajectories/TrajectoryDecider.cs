@@ -150,8 +150,18 @@ public static class TrajectoryDecider
     }
 
     /// <summary>The first role, in the pathway's order, that the transition admits and the caller holds.</summary>
-    private static string? RoleFor(TransitionDefinition t, PathwayDefinition definition, IReadOnlySet<string> roles) =>
-        (t.Roles ?? definition.Roles.Select(r => r.Name)).FirstOrDefault(roles.Contains);
+    private static string? RoleFor(TransitionDefinition t, PathwayDefinition definition, IReadOnlySet<string> roles)
+    {
+        if (t.Roles is { } admitted)
+        {
+            foreach (var role in admitted)
+                if (roles.Contains(role)) return role;
+            return null;
+        }
+        foreach (var role in definition.Roles)
+            if (roles.Contains(role.Name)) return role.Name;
+        return null;
+    }
 
     private static string Explain(TransitionDefinition t) =>
         t.When is not null ? GuardText.Render(t.When)
