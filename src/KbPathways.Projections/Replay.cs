@@ -3,6 +3,7 @@ using KbPathways.Domain.Patients;
 using KbPathways.Domain.Replay;
 using KbPathways.Domain.Trajectories;
 using System.Transactions;
+using JasperFx.Events;
 using Marten;
 using Npgsql;
 using Weasel.Core;
@@ -53,6 +54,9 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
 
     private Dictionary<string, Type>? eventTypes;
 
+    /// <summary>Marten's tombstones (sequence numbers a failed append used up) are bookkeeping, in a stream of their own.</summary>
+    private static readonly string NotTombstone = $"stream_id <> '{Tombstone.StreamId}'";
+
     /// <summary>The events with sequence numbers after <paramref name="after"/> up to <paramref name="upTo"/>, in order.</summary>
     public Task<IReadOnlyList<StoredEvent>> ReadPageAsync(long after, long upTo, CancellationToken ct = default) =>
         ReadAsync("seq_id > $1 AND seq_id <= $2", [new() { Value = after }, new() { Value = upTo }], ct);
@@ -70,7 +74,8 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
         using var connection = store.Storage.Database.CreateConnection();
         connection.Open();
         using var command = new NpgsqlCommand(
-            $"SELECT stream_id, type, data FROM {store.Options.Events.DatabaseSchemaName}.mt_events WHERE {condition} ORDER BY seq_id", connection);
+            $"SELECT stream_id, type, data FROM {store.Options.Events.DatabaseSchemaName}.mt_events WHERE {condition} AND {NotTombstone} ORDER BY seq_id",
+            connection);
         command.Parameters.AddRange(parameters);
         using var cancelled = ct.Register(command.Cancel);
         using var reader = command.ExecuteReader();
@@ -95,8 +100,9 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
         long done = 0;
         await using (var session = store.QuerySession())
         {
-            var total = await session.Events.QueryAllRawEvents().LongCountAsync(ct);
-            var newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {store.Options.Events.DatabaseSchemaName}.mt_events", ct))[0];
+            var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
+            var total = (await session.QueryAsync<long>($"SELECT count(*) FROM {events} WHERE {NotTombstone}", ct))[0];
+            var newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {events}", ct))[0];
             // Pages are ranges of sequence numbers, read ahead on their own sessions while the previous page is folded,
             // so the database (sending) and this process (deserialising, opening sealed fields) work at the same time.
             var ahead = new Queue<Task<IReadOnlyList<StoredEvent>>>();
