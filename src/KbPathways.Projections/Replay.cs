@@ -54,8 +54,8 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
 
     private Dictionary<string, Type>? eventTypes;
 
-    /// <summary>Marten's tombstones (sequence numbers a failed append used up) are bookkeeping, in a stream of their own.</summary>
-    private static readonly string NotTombstone = $"stream_id <> '{Tombstone.StreamId}'";
+    /// <summary>Marten's tombstones (they fill the sequence numbers a failed append used up) are bookkeeping, not events.</summary>
+    private static readonly string NotTombstone = $"type <> '{Tombstone.Name}'";
 
     /// <summary>The events with sequence numbers after <paramref name="after"/> up to <paramref name="upTo"/>, in order.</summary>
     public Task<IReadOnlyList<StoredEvent>> ReadPageAsync(long after, long upTo, CancellationToken ct = default) =>
