@@ -185,9 +185,9 @@ if (recorded.Count > 0) WhatIfBench.Run(report, recorded, "recorded", DateTimeOf
 // 7. Dashboard and worklist at that size (one practice of --practices), and the API again on the big store
 int total;
 await using (var session = store.QuerySession()) total = await session.Query<TrajectorySummary>().CountAsync();
-// Right after the rebuild (which leaves the summaries vacuumed and analysed); again, once the host's code for these
-// routes is fully compiled (the second 200 requests were 1.4× faster than the first); then while that practice keeps
-// taking steps (a POH every 100 ms), so that most reads find changed trajectories to read again.
+// Right after the rebuild (which leaves the summaries vacuumed and analysed): the first 200 requests and the next 200
+// (in one run the next were 1.4× faster, in others not); then while that practice keeps taking steps (a POH every
+// 100 ms), so that most reads find changed trajectories to read again.
 foreach (var pass in new[] { "after the rebuild", "again, warm" })
     foreach (var route in new[] { "/api/dashboard", "/api/worklist" })
     {
