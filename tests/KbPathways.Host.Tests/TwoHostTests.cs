@@ -73,6 +73,18 @@ public class TwoHostTests : IAsyncLifetime
             response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
             ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
         }
+        // Every alarm's envelope id is a random version-7 GUID. The default ids, made from the machine's network identity
+        // and a clock, collided between two host processes on one machine, and the step whose alarm collided failed.
+        await using (var envelopes = new NpgsqlConnection(postgres.ConnectionString))
+        {
+            await envelopes.OpenAsync();
+            await using var query = new NpgsqlCommand("SELECT id FROM kbpathways.wolverine_incoming_envelopes", envelopes);
+            var alarmIds = new List<Guid>();
+            await using (var rows = await query.ExecuteReaderAsync())
+                while (await rows.ReadAsync()) alarmIds.Add(rows.GetGuid(0));
+            alarmIds.Count.ShouldBeGreaterThanOrEqualTo(ids.Count);
+            alarmIds.ShouldAllBe(id => id.Version == 7);
+        }
         a.Kill(); // before any alarm is due: host A's alarms are only in the database now
         await a.DisposeAsync();
 

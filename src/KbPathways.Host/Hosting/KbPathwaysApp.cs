@@ -118,6 +118,10 @@ public static class KbPathwaysApp
             opts.CodeGeneration.AlwaysUseServiceLocationFor<CurrentUser>();
             // Alarms are persisted in PostgreSQL with the rest, so they survive a restart.
             opts.Policies.UseDurableLocalQueues();
+            // Envelope ids from random version-7 GUIDs: the default (NewId) is built from the machine's network
+            // identity and a clock, so two host processes on one machine made the same id, and a step whose alarm
+            // collided in the outbox failed (the bench's two-host phase hit it).
+            opts.EnvelopeIdGeneration = EnvelopeIdGeneration.GuidV7;
         });
         builder.Services.AddWolverineHttp();
         builder.Services.AddHttpContextAccessor();
