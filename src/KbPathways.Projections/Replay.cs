@@ -74,7 +74,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
         using var connection = store.Storage.Database.CreateConnection();
         connection.Open();
         using var command = new NpgsqlCommand(
-            $"SELECT stream_id, type, data FROM {store.Options.Events.DatabaseSchemaName}.mt_events WHERE {condition} AND {NotTombstone} ORDER BY seq_id",
+            $"SELECT stream_id, type, data FROM {EventsTable} WHERE {condition} AND {NotTombstone} ORDER BY seq_id",
             connection);
         command.Parameters.AddRange(parameters);
         using var cancelled = ct.Register(command.Cancel);
@@ -100,9 +100,8 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
         long done = 0;
         await using (var session = store.QuerySession())
         {
-            var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
-            var total = (await session.QueryAsync<long>($"SELECT count(*) FROM {events} WHERE {NotTombstone}", ct))[0];
-            var newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {events}", ct))[0];
+            var total = (await session.QueryAsync<long>($"SELECT count(*) FROM {EventsTable} WHERE {NotTombstone}", ct))[0];
+            var newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {EventsTable}", ct))[0];
             // Pages are ranges of sequence numbers, read ahead on their own connections while the previous page is folded,
             // so the database (sending) and this process (deserialising, opening sealed fields) work at the same time.
             var ahead = new Queue<Task<IReadOnlyList<StoredEvent>>>();
@@ -168,6 +167,8 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock)
         await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {Tables}", vacuuming);
         await vacuum.ExecuteNonQueryAsync(ct);
     }
+
+    private string EventsTable => $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
     private string Tables => $"{store.Options.Schema.For<TrajectorySummary>(qualified: true)}, {store.Options.Schema.For<PatientMarks>(qualified: true)}";
 }

@@ -40,7 +40,8 @@ public static class Migration
         };
         foreach (var track in target.Tracks)
         {
-            var at = track.States.First(s => s.Name == tracks[track.Name]);
+            var at = track.FindState(tracks[track.Name])
+                     ?? throw new InvalidOperationException($"'{tracks[track.Name]}' is not a state of track '{track.Name}'");
             events.AddRange(at.Deadlines.Select(d => new DeadlineScheduled(state.Id, d.Name, track.Name, at.Name, d.Fires, d.After.AddTo(now), now)));
         }
         return events;

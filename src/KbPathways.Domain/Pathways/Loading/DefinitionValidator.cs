@@ -89,7 +89,7 @@ internal static class DefinitionValidator
             var queue = new Queue<StateDefinition>([initial]);
             while (queue.TryDequeue(out var state))
                 foreach (var target in track.TransitionsFrom(state).SelectMany(t => t.Targets))
-                    if (track.States.FirstOrDefault(s => s.Name == target.State) is { } next && seen.Add(next.Name))
+                    if (track.FindState(target.State) is { } next && seen.Add(next.Name))
                         queue.Enqueue(next);
             foreach (var state in track.States.Where(s => !seen.Contains(s.Name)))
                 diagnostics.Error(state.Location, "unreachable-state", $"state '{state.Name}' cannot be reached from '{initial.Name}'");
