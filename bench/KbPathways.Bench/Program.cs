@@ -62,7 +62,7 @@ await using var postgres = await EmbeddedPostgres.StartAsync(dir);
 var app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
 {
     builder.WebHost.UseUrls("http://127.0.0.1:0");
-    builder.Configuration["ConnectionStrings:Postgres"] = postgres.ConnectionString.Replace("Maximum Pool Size=64", "Maximum Pool Size=100");
+    builder.Configuration["ConnectionStrings:Postgres"] = postgres.ConnectionString.Replace("Maximum Pool Size=64", "Maximum Pool Size=100") + Environment.GetEnvironmentVariable("BENCH_NPGSQL");
     builder.Configuration["Pathways:Path"] = Paths.Pathways;
     builder.Configuration["Logging:LogLevel:Default"] = "Warning";
     builder.Configuration["Limits:RequestsPerSecond"] = "1000000";
@@ -81,10 +81,16 @@ var ratios = new Dictionary<int, (double Api, double Ceiling)> { [8] = (double.N
 var storeOnly = args.Contains("--store"); // only seeding, rebuild and the queries (no load phases)
 foreach (var concurrency in storeOnly ? [] : new[] { 1, 8, 32 })
 {
+    var cpu = Cpu.Now(postgres.DataDirectory);
     var ceiling = await Ceiling.RunAsync(postgres.ConnectionString, concurrency, TimeSpan.FromSeconds(seconds));
-    report.Add("ceiling", $"Npgsql event insert + summary upsert, {concurrency} clients", ceiling.PerSecond, "tx/s", ceiling.Latency);
+    var ceilingCpu = Cpu.Now(postgres.DataDirectory);
+    report.Add("ceiling", $"Npgsql event insert + summary upsert, {concurrency} clients", ceiling.PerSecond, "tx/s",
+        $"{ceiling.Latency}; {ceilingCpu.PerUnit(cpu, ceiling.Acknowledged, "transaction")}");
     var api = await Api.RunAsync(address, auth, $"bench-api-{concurrency}", concurrency, TimeSpan.FromSeconds(seconds));
-    report.Add("api", $"steps over HTTP, concurrency {concurrency}", api.PerSecond, "steps/s", api.Latency);
+    var apiCpu = Cpu.Now(postgres.DataDirectory);
+    report.Add("api", $"steps over HTTP, concurrency {concurrency}", api.PerSecond, "steps/s", $"{api.Latency}; {apiCpu.PerUnit(ceilingCpu, api.Acknowledged, "step")}");
+    report.Add("cpu", $"PostgreSQL CPU per step / per ceiling transaction, concurrency {concurrency}",
+        (apiCpu.Postgres - ceilingCpu.Postgres) / api.Acknowledged / ((ceilingCpu.Postgres - cpu.Postgres) / ceiling.Acknowledged), "×", "");
     ratios[concurrency] = (api.PerSecond, ceiling.PerSecond);
     report.Add("ratio", $"API / ceiling, concurrency {concurrency}", api.PerSecond / ceiling.PerSecond, "×", "");
 }
@@ -206,8 +212,10 @@ foreach (var pass in new[] { "after the rebuild", "again, warm" })
 }
 if (!storeOnly)
 {
+    var cpu = Cpu.Now(postgres.DataDirectory);
     var big = await Api.RunAsync(address, auth, "bench-api-big", 8, TimeSpan.FromSeconds(seconds));
-    report.Add("api", $"steps over HTTP, concurrency 8, store of {events:N0}+ events", big.PerSecond, "steps/s", big.Latency);
+    report.Add("api", $"steps over HTTP, concurrency 8, store of {events:N0}+ events", big.PerSecond, "steps/s",
+        $"{big.Latency}; {Cpu.Now(postgres.DataDirectory).PerUnit(cpu, big.Acknowledged, "step")}");
     report.Add("flatness", "steps/s on the big store / on the small store (concurrency 8)", big.PerSecond / smallStore8, "×", "");
 }
 report.Add("memory", "working set at the end", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
@@ -230,6 +238,48 @@ int Option(string name, int fallback)
 namespace KbPathways.Bench
 {
     public sealed record Measured(double PerSecond, string Latency, long Acknowledged = 0);
+
+    /// <summary>
+    /// CPU time spent by this process (host and load generator) and by the PostgreSQL cluster (every backend, and
+    /// what the postmaster reaped), from /proc. Divided by the work done in a phase it gives CPU per step, which moves
+    /// far less between runs on this shared machine than steps per second do.
+    /// </summary>
+    public readonly record struct Cpu(double DotNet, double Postgres)
+    {
+        private static readonly double Tick = 100.0; // USER_HZ on Linux
+
+        public static Cpu Now(string dataDirectory)
+        {
+            var dotnet = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            double postgres = 0;
+            try
+            {
+                var postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+                foreach (var dir in Directory.EnumerateDirectories("/proc"))
+                {
+                    if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+                    string stat;
+                    try { stat = File.ReadAllText(Path.Combine(dir, "stat")); } catch (IOException) { continue; }
+                    // pid (comm) state ppid ... utime(14) stime(15) cutime(16) cstime(17)
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                    if (pid != postmaster && ppid != postmaster) continue;
+                    postgres += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / Tick;
+                    if (pid == postmaster)
+                        postgres += (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / Tick;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                postgres = double.NaN;
+            }
+            return new Cpu(dotnet, postgres);
+        }
+
+        /// <summary>CPU milliseconds per unit of work since <paramref name="before"/>.</summary>
+        public string PerUnit(Cpu before, double units, string unit) => string.Create(CultureInfo.InvariantCulture,
+            $"CPU per {unit}: PostgreSQL {(Postgres - before.Postgres) * 1000 / units:0.00} ms, .NET {(DotNet - before.DotNet) * 1000 / units:0.00} ms");
+    }
 
     /// <summary>What-if replay: SOLK streams re-run against a candidate with a shorter evaluation term (pure, in memory).</summary>
     public static class WhatIfBench
@@ -344,7 +394,7 @@ namespace KbPathways.Bench
                 }
                 lock (latencies) latencies.AddRange(mine);
             }));
-            return new Measured(latencies.Count / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies));
+            return new Measured(latencies.Count / watch.Elapsed.TotalSeconds, Report.Percentiles(latencies), latencies.Count);
         }
     }
 
