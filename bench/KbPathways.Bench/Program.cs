@@ -56,9 +56,8 @@ if (args.Contains("--domain") || args.Contains("--whatif"))
 }
 
 // 2. A private PostgreSQL and the host in this process
-var dir = Path.Combine(Path.GetTempPath(), "kbpathways-bench-" + Guid.NewGuid().ToString("N")[..8]);
-Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dir + "-key", "key"));
-await using var postgres = await EmbeddedPostgres.StartAsync(dir);
+using var scratch = new ScratchDirectory("bench").WithDevelopmentKey(); // removed at the end, after the server stops
+await using var postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
 var app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
 {
     builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -78,6 +77,7 @@ var solk = app.Services.GetRequiredService<PathwayCatalog>().Current("bench-api"
 await Ceiling.PrepareAsync(postgres.ConnectionString);
 await Api.RunAsync(address, auth, "bench-warmup", 8, TimeSpan.FromSeconds(3)); // JIT, Wolverine code generation, pools
 var ratios = new Dictionary<int, (double Api, double Ceiling)> { [8] = (double.NaN, double.NaN) };
+var smallStoreCpu8 = double.NaN; // CPU seconds (PostgreSQL and this process) per step at concurrency 8 on the small store
 var storeOnly = args.Contains("--store"); // only seeding, rebuild and the queries (no load phases)
 foreach (var concurrency in storeOnly ? [] : new[] { 1, 8, 32 })
 {
@@ -86,12 +86,15 @@ foreach (var concurrency in storeOnly ? [] : new[] { 1, 8, 32 })
     var ceilingCpu = Cpu.Now(postgres.DataDirectory);
     report.Add("ceiling", $"Npgsql event insert + summary upsert, {concurrency} clients", ceiling.PerSecond, "tx/s",
         $"{ceiling.Latency}; {ceilingCpu.PerUnit(cpu, ceiling.Acknowledged, "transaction")}");
+    using var allocations = args.Contains("--allocations") && concurrency == 8 ? new AllocationSampler() : null;
     var api = await Api.RunAsync(address, auth, $"bench-api-{concurrency}", concurrency, TimeSpan.FromSeconds(seconds));
+    allocations?.Print(api.Acknowledged);
     var apiCpu = Cpu.Now(postgres.DataDirectory);
     report.Add("api", $"steps over HTTP, concurrency {concurrency}", api.PerSecond, "steps/s", $"{api.Latency}; {apiCpu.PerUnit(ceilingCpu, api.Acknowledged, "step")}");
     report.Add("cpu", $"PostgreSQL CPU per step / per ceiling transaction, concurrency {concurrency}",
         (apiCpu.Postgres - ceilingCpu.Postgres) / api.Acknowledged / ((ceilingCpu.Postgres - cpu.Postgres) / ceiling.Acknowledged), "×", "");
     ratios[concurrency] = (api.PerSecond, ceiling.PerSecond);
+    if (concurrency == 8) smallStoreCpu8 = (apiCpu.Postgres + apiCpu.DotNet - ceilingCpu.Postgres - ceilingCpu.DotNet) / api.Acknowledged;
     report.Add("ratio", $"API / ceiling, concurrency {concurrency}", api.PerSecond / ceiling.PerSecond, "×", "");
 }
 var smallStore8 = ratios[8].Api;
@@ -214,9 +217,14 @@ if (!storeOnly)
 {
     var cpu = Cpu.Now(postgres.DataDirectory);
     var big = await Api.RunAsync(address, auth, "bench-api-big", 8, TimeSpan.FromSeconds(seconds));
+    var after = Cpu.Now(postgres.DataDirectory);
     report.Add("api", $"steps over HTTP, concurrency 8, store of {events:N0}+ events", big.PerSecond, "steps/s",
-        $"{big.Latency}; {Cpu.Now(postgres.DataDirectory).PerUnit(cpu, big.Acknowledged, "step")}");
+        $"{big.Latency}; {after.PerUnit(cpu, big.Acknowledged, "step")}");
     report.Add("flatness", "steps/s on the big store / on the small store (concurrency 8)", big.PerSecond / smallStore8, "×", "");
+    // The same comparison in CPU per step (PostgreSQL's and this process's), which the machine's noise moves far less:
+    // above 1 the step costs more on the big store.
+    report.Add("flatness", "CPU per step on the big store / on the small store (concurrency 8)",
+        (after.Postgres + after.DotNet - cpu.Postgres - cpu.DotNet) / big.Acknowledged / smallStoreCpu8, "×", "");
 }
 report.Add("memory", "working set at the end", Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "MB",
     $"peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB; {Report.Heap()}");
@@ -226,7 +234,6 @@ await app.DisposeAsync();
 
 report.Print();
 await postgres.StopAsync();
-try { Directory.Delete(dir, true); } catch (IOException) { }
 return 0;
 
 int Option(string name, int fallback)
@@ -244,7 +251,7 @@ namespace KbPathways.Bench
     /// what the postmaster reaped), from /proc. Divided by the work done in a phase it gives CPU per step, which moves
     /// far less between runs on this shared machine than steps per second do.
     /// </summary>
-    public readonly record struct Cpu(double DotNet, double Postgres)
+    public readonly record struct Cpu(double DotNet, double Postgres, long Allocated)
     {
         private static readonly double Tick = 100.0; // USER_HZ on Linux
 
@@ -273,12 +280,12 @@ namespace KbPathways.Bench
             {
                 postgres = double.NaN;
             }
-            return new Cpu(dotnet, postgres);
+            return new Cpu(dotnet, postgres, GC.GetTotalAllocatedBytes());
         }
 
         /// <summary>CPU milliseconds per unit of work since <paramref name="before"/>.</summary>
         public string PerUnit(Cpu before, double units, string unit) => string.Create(CultureInfo.InvariantCulture,
-            $"CPU per {unit}: PostgreSQL {(Postgres - before.Postgres) * 1000 / units:0.00} ms, .NET {(DotNet - before.DotNet) * 1000 / units:0.00} ms");
+            $"CPU per {unit}: PostgreSQL {(Postgres - before.Postgres) * 1000 / units:0.00} ms, .NET {(DotNet - before.DotNet) * 1000 / units:0.00} ms; allocated {(Allocated - before.Allocated) / units / 1024:0.0} KB");
     }
 
     /// <summary>What-if replay: SOLK streams re-run against a candidate with a shorter evaluation term (pure, in memory).</summary>
@@ -345,6 +352,36 @@ namespace KbPathways.Bench
             ms.Sort();
             double P(double q) => ms.Count == 0 ? 0 : ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
             return string.Create(CultureInfo.InvariantCulture, $"p50 {P(0.50):0.0} ms, p90 {P(0.90):0.0} ms, p99 {P(0.99):0.0} ms (n={ms.Count})");
+        }
+    }
+
+    /// <summary>
+    /// The runtime's allocation samples (one about every 100 KB allocated, with the type that crossed the mark), by
+    /// type: where a step's allocations go, without a profiler. <c>-- --api --allocations</c>, during concurrency 8.
+    /// </summary>
+    public sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly Dictionary<string, long> bytes = [];
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1); // GC
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (e.EventName != "GCAllocationTick_V4" || e.Payload is null) return;
+            var type = (string)e.Payload[e.PayloadNames!.IndexOf("TypeName")]!;
+            var amount = Convert.ToInt64(e.Payload[e.PayloadNames!.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
+            lock (bytes) bytes[type] = bytes.GetValueOrDefault(type) + amount;
+        }
+
+        public void Print(long steps)
+        {
+            lock (bytes)
+                foreach (var (type, amount) in bytes.OrderByDescending(b => b.Value).Take(40))
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{amount / (double)steps / 1024,8:0.0} KB/step  {type}"));
         }
     }
 

@@ -72,12 +72,13 @@ public static class ServiceCollectionExtensions
                 foreach (var converter in SealedEvents.Converters(keys)) json.Converters.Add(converter);
             });
             // The practice is a column of its own, indexed with the id and the version, so that listing a practice's
-            // documents (PracticeSnapshots) reads the index alone instead of unpacking every document.
+            // documents (PracticeSnapshots) reads the index alone instead of unpacking every document. Every query
+            // filters by practice first; within one (a few thousand trajectories) only the patient is worth an index
+            // of its own. Each index costs every step an index insert (the listing index includes the version, so no
+            // update is HOT): pathway and state are filtered in the practice's rows instead.
             marten.Schema.For<TrajectorySummary>()
                 .Duplicate(x => x.Practice, configure: ListingIndex)
-                .Duplicate(x => x.PatientId)
-                .Duplicate(x => x.PathwayId)
-                .Duplicate(x => x.State);
+                .Duplicate(x => x.PatientId);
             marten.Schema.For<PatientMarks>().Duplicate(x => x.Practice, configure: ListingIndex);
             marten.Schema.For<IdempotencyRecord>();
             marten.Schema.For<StoredDefinition>();

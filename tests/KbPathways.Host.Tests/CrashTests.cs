@@ -30,17 +30,17 @@ public class CrashTests : IAsyncLifetime
         ("doelenBereikt", """{"cvg": {"cijfer": 7}, "evaluatie": "bereikt"}"""),
     ];
 
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "kbpathways-crash-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ScratchDirectory scratch = new("crash");
     private EmbeddedPostgres postgres = null!;
     private readonly string signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private static string Pathways => Path.Combine(HostFixture.RepoRoot, "pathways");
 
-    public async Task InitializeAsync() => postgres = await EmbeddedPostgres.StartAsync(dir);
+    public async Task InitializeAsync() => postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
 
     public async Task DisposeAsync()
     {
         await postgres.StopAsync();
-        try { Directory.Delete(dir, true); } catch (IOException) { }
+        scratch.Dispose();
     }
 
     private sealed record Acknowledged(Guid Trajectory, int Version, string Trigger);

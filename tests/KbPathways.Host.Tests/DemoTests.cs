@@ -7,21 +7,21 @@ using KbPathways.Projections.Database;
 using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
 /// <summary>A private PostgreSQL with a host started with <c>--demo</c>: a seeded store for the tests that look back.</summary>
 public sealed class DemoHost : IAsyncLifetime
 {
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "kbpathways-demo-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ScratchDirectory scratch = new("demo");
     public EmbeddedPostgres Postgres { get; private set; } = null!;
     public WebApplication App { get; private set; } = null!;
     public Uri Address { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dir + "-key", "key"));
-        Postgres = await EmbeddedPostgres.StartAsync(dir);
+        Postgres = await EmbeddedPostgres.StartAsync(scratch.WithDevelopmentKey().Path);
         (App, Address) = await TestHost.StartAsync(Postgres.ConnectionString, ["--demo"]);
         await App.Services.GetRequiredService<DemoData>().Seeded.WaitAsync(TimeSpan.FromMinutes(2));
         var huisarts = Client("huisarts");
@@ -41,7 +41,7 @@ public sealed class DemoHost : IAsyncLifetime
         await App.StopAsync();
         await App.DisposeAsync();
         await Postgres.StopAsync();
-        try { Directory.Delete(dir, true); } catch (IOException) { }
+        scratch.Dispose();
     }
 }
 

@@ -1,5 +1,6 @@
 using KbPathways.Projections.Database;
 using Npgsql;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
@@ -8,7 +9,8 @@ public class EmbeddedPostgresTests
     [Fact]
     public async Task Given_no_server_When_started_Then_a_private_cluster_answers_and_is_reused_until_stopped()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kbpathways-test-" + Guid.NewGuid().ToString("N")[..8]);
+        using var scratch = new ScratchDirectory("test");
+        var dir = scratch.Path;
         var first = await EmbeddedPostgres.StartAsync(dir);
         try
         {
@@ -28,6 +30,5 @@ public class EmbeddedPostgresTests
         }
         await first.StopAsync();
         File.Exists(Path.Combine(dir, "postmaster.pid")).ShouldBeFalse();
-        Directory.Delete(dir, recursive: true);
     }
 }

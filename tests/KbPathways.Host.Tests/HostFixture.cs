@@ -4,6 +4,7 @@ using KbPathways.Projections.Database;
 using KbPathways.Host.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
@@ -14,7 +15,7 @@ namespace KbPathways.Host.Tests;
 public sealed class HostFixture : IAsyncLifetime
 {
     public static readonly string RepoRoot = FindRoot();
-    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "kbpathways-host-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ScratchDirectory scratch = new("host");
     private EmbeddedPostgres? postgres;
     private WebApplication? app;
 
@@ -33,8 +34,7 @@ public sealed class HostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dataDirectory + "-key", "key"));
-        postgres = await EmbeddedPostgres.StartAsync(dataDirectory);
+        postgres = await EmbeddedPostgres.StartAsync(scratch.WithDevelopmentKey().Path);
         (app, BaseAddress) = await TestHost.StartAsync(postgres.ConnectionString);
     }
 
@@ -42,7 +42,7 @@ public sealed class HostFixture : IAsyncLifetime
     {
         if (app is not null) await app.DisposeAsync();
         if (postgres is not null) await postgres.StopAsync();
-        try { Directory.Delete(dataDirectory, true); } catch (IOException) { }
+        scratch.Dispose();
     }
 
     public string Token(string practice, params string[] roles) =>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using KbPathways.Projections.Database;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
@@ -9,8 +10,8 @@ public class LimitTests
     [Fact]
     public async Task Given_tight_limits_When_one_user_floods_Then_429_for_them_only_and_oversized_bodies_get_413()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kbpathways-limits-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var postgres = await EmbeddedPostgres.StartAsync(dir);
+        using var scratch = new ScratchDirectory("limits");
+        await using var postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
         var (app, address) = await TestHost.StartAsync(postgres.ConnectionString,
             ["--Limits:Burst=5", "--Limits:RequestsPerSecond=1", "--Limits:MaxBodyBytes=10000"]);
         try

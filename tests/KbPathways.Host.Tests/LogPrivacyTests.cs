@@ -4,6 +4,7 @@ using System.Text;
 using KbPathways.Projections.Database;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
@@ -28,8 +29,8 @@ public class LogPrivacyTests
     [Fact]
     public async Task Given_patient_requests_good_and_bad_When_logged_Then_no_patient_id_or_data_appears()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kbpathways-logs-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var postgres = await EmbeddedPostgres.StartAsync(dir);
+        using var scratch = new ScratchDirectory("logs");
+        await using var postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
         var capture = new Capture();
         var (app, address) = await TestHost.StartAsync(postgres.ConnectionString, services: s => s.AddSingleton<ILoggerProvider>(capture), quiet: false);
         try

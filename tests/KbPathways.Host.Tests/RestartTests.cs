@@ -5,6 +5,7 @@ using KbPathways.Host.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
@@ -18,17 +19,20 @@ public sealed class MovableClock(DateTimeOffset start) : TimeProvider
 
 public class RestartTests : IAsyncLifetime
 {
-    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "kbpathways-restart-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ScratchDirectory scratch = new("restart");
     private readonly MovableClock clock = new(DateTimeOffset.UtcNow);
     private EmbeddedPostgres postgres = null!;
 
     public async Task InitializeAsync()
     {
-        Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", Path.Combine(dataDirectory + "-key", "key"));
-        postgres = await EmbeddedPostgres.StartAsync(dataDirectory);
+        postgres = await EmbeddedPostgres.StartAsync(scratch.WithDevelopmentKey().Path);
     }
 
-    public async Task DisposeAsync() => await postgres.StopAsync();
+    public async Task DisposeAsync()
+    {
+        await postgres.StopAsync();
+        scratch.Dispose();
+    }
 
     private async Task<(WebApplication App, HttpClient Client)> StartHost()
     {

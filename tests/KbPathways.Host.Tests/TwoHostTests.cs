@@ -34,32 +34,32 @@ public class TwoHostTests : IAsyncLifetime
           Verlopen: { final: true, outcome: verlopen }
         """;
 
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "kbpathways-two-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ScratchDirectory scratch = new("two");
+    private readonly ScratchDirectory pathways = new("two-pathways");
     private readonly string signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private EmbeddedPostgres postgres = null!;
-    private string pathways = null!;
 
     public async Task InitializeAsync()
     {
-        postgres = await EmbeddedPostgres.StartAsync(dir);
-        pathways = dir + "-pathways";
-        Directory.CreateDirectory(pathways);
+        postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
+        Directory.CreateDirectory(pathways.Path);
         foreach (var file in Directory.GetFiles(Path.Combine(HostFixture.RepoRoot, "pathways"), "*.yaml"))
-            File.Copy(file, Path.Combine(pathways, Path.GetFileName(file)));
-        await File.WriteAllTextAsync(Path.Combine(pathways, "wekker.yaml"), Alarm);
+            File.Copy(file, Path.Combine(pathways.Path, Path.GetFileName(file)));
+        await File.WriteAllTextAsync(Path.Combine(pathways.Path, "wekker.yaml"), Alarm);
     }
 
     public async Task DisposeAsync()
     {
         await postgres.StopAsync();
-        foreach (var d in new[] { dir, pathways }) try { Directory.Delete(d, true); } catch (IOException) { }
+        scratch.Dispose();
+        pathways.Dispose();
     }
 
     [Fact]
     public async Task Given_two_hosts_When_one_is_killed_before_its_alarms_ring_Then_every_alarm_rings_once_on_the_other()
     {
-        var a = await HostProcess.StartAsync(postgres.ConnectionString, pathways, signingKey);
-        await using var b = await HostProcess.StartAsync(postgres.ConnectionString, pathways, signingKey);
+        var a = await HostProcess.StartAsync(postgres.ConnectionString, pathways.Path, signingKey);
+        await using var b = await HostProcess.StartAsync(postgres.ConnectionString, pathways.Path, signingKey);
         var token = KbClaims.CreateToken(new AuthOptions { SigningKey = signingKey }, "poh-1", "POH", ["poh", "huisarts"], "praktijk-twee", TimeSpan.FromHours(1));
         HttpClient Client(HostProcess host) => new() { BaseAddress = host.Address, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
         using var toA = Client(a);

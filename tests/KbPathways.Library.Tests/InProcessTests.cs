@@ -7,6 +7,7 @@ using KbPathways.Projections.Database;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using KbPathways.Testing;
 
 namespace KbPathways.Library.Tests;
 
@@ -29,8 +30,8 @@ public class InProcessTests
     [Fact]
     public async Task Given_an_application_using_the_library_When_it_drives_a_trajectory_Then_the_events_are_in_the_store()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kbpathways-lib-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var postgres = await EmbeddedPostgres.StartAsync(dir);
+        using var scratch = new ScratchDirectory("lib");
+        await using var postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
         var definitions = PathwayLoader.Load("intake.yaml", Pathway).Definitions;
 
         var builder = Host.CreateApplicationBuilder();

@@ -160,25 +160,25 @@ public static class KbPathwaysApp
     }
 
     /// <summary>
-    /// Traces and metrics for HTTP, PostgreSQL, Wolverine, Marten and the engine; exported over OTLP when
-    /// OTEL_EXPORTER_OTLP_ENDPOINT is set. Query strings are not recorded (they can hold a patient id).
+    /// Metrics for HTTP, Wolverine, Marten and the engine always (for any meter listener); traces of HTTP, PostgreSQL,
+    /// Wolverine and Marten only when OTEL_EXPORTER_OTLP_ENDPOINT is set, and then both are exported over OTLP. Traces
+    /// nobody receives would still be made: an activity per request and per database command. Query strings are not
+    /// recorded (they can hold a patient id).
     /// </summary>
     private static void AddTelemetry(WebApplicationBuilder builder)
     {
         var export = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("kbpathways"))
-            .WithTracing(t =>
-            {
-                t.AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null))
-                    .AddNpgsql().AddSource("Wolverine", "Marten");
-                if (export) t.AddOtlpExporter();
-            })
             .WithMetrics(m =>
             {
                 m.AddAspNetCoreInstrumentation().AddMeter(EngineMetrics.MeterName, "Wolverine", "Marten");
                 if (export) m.AddOtlpExporter();
             });
+        if (export)
+            telemetry.WithTracing(t => t
+                .AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null))
+                .AddNpgsql().AddSource("Wolverine", "Marten").AddOtlpExporter());
     }
 
     /// <summary>

@@ -1,0 +1,37 @@
+namespace KbPathways.Testing;
+
+/// <summary>
+/// A directory of its own under the system's temporary folder for one test or bench run (a PostgreSQL data directory,
+/// pathway files), and the development signing key's folder beside it; both are removed on dispose. Dispose the
+/// server that uses it first: declare it after this, so that <c>using</c> disposes it before.
+/// </summary>
+public sealed class ScratchDirectory : IDisposable
+{
+    public ScratchDirectory(string purpose) =>
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"kbpathways-{purpose}-{Guid.NewGuid().ToString("N")[..8]}");
+
+    public string Path { get; }
+
+    /// <summary>Where a host run in this directory keeps its development signing key (KBPATHWAYS_DEV_KEY_FILE).</summary>
+    public string KeyFile => System.IO.Path.Combine(Path + "-key", "key");
+
+    /// <summary>Makes hosts started from now on in this process keep their development key in <see cref="KeyFile"/>.</summary>
+    public ScratchDirectory WithDevelopmentKey()
+    {
+        Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", KeyFile);
+        return this;
+    }
+
+    public void Dispose()
+    {
+        foreach (var directory in new[] { Path, Path + "-key" })
+            try
+            {
+                if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A server that is still shutting down may hold a file for a moment; the folder is temporary anyway.
+            }
+    }
+}
