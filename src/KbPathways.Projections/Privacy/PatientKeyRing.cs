@@ -137,6 +137,23 @@ public sealed class PatientKeyRing : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// Brings the keys that <paramref name="pseudonyms"/> name into memory, in one round trip for those not there yet:
+    /// a replay calls it before opening a page of events, instead of one lookup per patient (a rebuild in a fresh
+    /// process made 136,000 of them). As in <see cref="ByPseudonym"/>, a pseudonym without a row is an erased patient's.
+    /// </summary>
+    public void Load(IEnumerable<Guid> pseudonyms)
+    {
+        var missing = pseudonyms.Where(p => !byPseudonym.ContainsKey(p)).Distinct().ToArray();
+        if (missing.Length == 0) return;
+        EnsureTableAsync().GetAwaiter().GetResult();
+        using var command = dataSource.CreateCommand($"SELECT pseudonym, practice, patient_id, key FROM {table} WHERE pseudonym = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = missing });
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) Remember(new PatientKey(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), (byte[])reader[3]));
+        foreach (var pseudonym in missing) byPseudonym.TryAdd(pseudonym, null);
+    }
+
     /// <summary>The key of the patient a trajectory belongs to (its first event names the pseudonym).</summary>
     public PatientKey ForTrajectory(Guid trajectoryId)
     {

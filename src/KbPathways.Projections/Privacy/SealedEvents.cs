@@ -18,6 +18,9 @@ public static class SealedEvents
 {
     public const string ErasedPatientId = "";
 
+    /// <summary>The property that holds a sealed event's pseudonym (<c>Key</c>) and its sealed personal fields.</summary>
+    public const string Envelope = "Sealed";
+
     public static IEnumerable<JsonConverter> Converters(PatientKeyRing keys) =>
     [
         new SealedConverter<TrajectoryStarted>(keys, """{"PatientId":"","Data":{}}""",
@@ -36,7 +39,6 @@ public static class SealedEvents
     private sealed class SealedConverter<T>(PatientKeyRing keys, string erased, Func<T, PatientKeyRing, PatientKey> keyFor,
         Action<T, PatientKey, PatientKeyRing>? opened = null) : JsonConverter<T>, ISealedConverter
     {
-        private const string Envelope = "Sealed";
         private readonly byte[] erasedValues = Encoding.UTF8.GetBytes(erased);
         private readonly HashSet<string> personal = [.. JsonDocument.Parse(erased).RootElement.EnumerateObject().Select(p => p.Name)];
         private readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> plain = new();
