@@ -21,7 +21,7 @@ public sealed class DemoHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Postgres = await EmbeddedPostgres.StartAsync(scratch.WithDevelopmentKey().Path);
+        Postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
         (App, Address) = await TestHost.StartAsync(Postgres.ConnectionString, ["--demo"]);
         await App.Services.GetRequiredService<DemoData>().Seeded.WaitAsync(TimeSpan.FromMinutes(2));
         var huisarts = Client("huisarts");

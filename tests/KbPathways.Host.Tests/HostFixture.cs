@@ -34,7 +34,7 @@ public sealed class HostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        postgres = await EmbeddedPostgres.StartAsync(scratch.WithDevelopmentKey().Path);
+        postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
         (app, BaseAddress) = await TestHost.StartAsync(postgres.ConnectionString);
     }
 

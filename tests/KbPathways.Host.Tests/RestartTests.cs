@@ -25,7 +25,7 @@ public class RestartTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        postgres = await EmbeddedPostgres.StartAsync(scratch.WithDevelopmentKey().Path);
+        postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
     }
 
     public async Task DisposeAsync()

@@ -15,7 +15,11 @@ public sealed class ScratchDirectory : IDisposable
     /// <summary>Where a host run in this directory keeps its development signing key (KBPATHWAYS_DEV_KEY_FILE).</summary>
     public string KeyFile => System.IO.Path.Combine(Path + "-key", "key");
 
-    /// <summary>Makes hosts started from now on in this process keep their development key in <see cref="KeyFile"/>.</summary>
+    /// <summary>
+    /// Makes hosts in this process keep their development key in <see cref="KeyFile"/>. The setting is process-wide and a
+    /// host reads it when it first needs its key, so set it once per process (the bench; the test run's
+    /// <c>DevelopmentKeyForTests</c>), not per test.
+    /// </summary>
     public ScratchDirectory WithDevelopmentKey()
     {
         Environment.SetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE", KeyFile);
