@@ -17,6 +17,9 @@ public sealed class PatientOptions
 
     /// <summary>[A] who may erase a patient's data (the GP is the responsible care provider under the WGBO).</summary>
     public string[] EraseRoles { get; set; } = ["huisarts"];
+
+    /// <summary>How many patients' keys a host keeps in memory (<see cref="Privacy.PatientKeyRing"/>); the rest are read when needed.</summary>
+    public int CachedKeys { get; set; } = Privacy.PatientKeyRing.DefaultCapacity;
 }
 
 /// <summary>What an erasure did: the pseudonym its record is kept under, and how many trajectories it closed.</summary>

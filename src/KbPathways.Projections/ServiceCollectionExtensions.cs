@@ -42,7 +42,7 @@ public static class ServiceCollectionExtensions
         if (string.IsNullOrWhiteSpace(options.ConnectionString)) throw new ArgumentException("KbPathways needs a PostgreSQL connection string");
         services.TryAddSingleton(BusinessClock.System);
         services.AddSingleton(new PathwayCatalog(options.Definitions));
-        var keys = new PatientKeyRing(options.ConnectionString, options.SchemaName);
+        var keys = new PatientKeyRing(options.ConnectionString, options.SchemaName, options.Patients.CachedKeys);
         services.AddSingleton(keys);
         services.AddHostedService<ErasureListener>();
         services.AddSingleton(new TrajectoryStates(options.Trajectories.CachedStates));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using KbPathways.Domain.Trajectories;
 
 namespace KbPathways.Projections;
@@ -13,44 +12,29 @@ namespace KbPathways.Projections;
 /// </summary>
 public sealed class TrajectoryStates(int capacity)
 {
-    private readonly Lock turning = new();
-    private ConcurrentDictionary<Guid, Trajectory> young = new(), old = new();
+    private readonly GenerationalCache<Guid, Trajectory> states = new(capacity);
     private long epoch;
 
     /// <summary>Changes on every <see cref="Clear"/>; a state read before a clear is not remembered after it.</summary>
     public long Epoch => Interlocked.Read(ref epoch);
 
-    public int Count => young.Count + old.Count;
+    public int Count => states.Count;
 
-    public Trajectory? Find(Guid id) => young.TryGetValue(id, out var state) || old.TryGetValue(id, out state) ? state : null;
+    public Trajectory? Find(Guid id) => states.TryGetValue(id, out var state) ? state : null;
 
     /// <summary>Remembers a committed state, unless the states were cleared since <paramref name="since"/> (an erasure).</summary>
     public void Remember(Trajectory state, long since)
     {
-        if (capacity <= 0) return;
-        young[state.Id] = state;
-        old.TryRemove(state.Id, out _);
-        if (young.Count >= Math.Max(1, capacity / 2))
-            lock (turning)
-                if (young.Count >= Math.Max(1, capacity / 2))
-                    (old, young) = (young, new ConcurrentDictionary<Guid, Trajectory>());
+        states.Set(state.Id, state);
         if (Epoch != since) Forget(state.Id);
     }
 
-    public void Forget(Guid id)
-    {
-        young.TryRemove(id, out _);
-        old.TryRemove(id, out _);
-    }
+    public void Forget(Guid id) => states.Remove(id, out _);
 
     /// <summary>Forgets every state (after an erasure: no patient's data stays in memory longer than needed).</summary>
     public void Clear()
     {
-        lock (turning)
-        {
-            Interlocked.Increment(ref epoch);
-            young = new ConcurrentDictionary<Guid, Trajectory>();
-            old = new ConcurrentDictionary<Guid, Trajectory>();
-        }
+        Interlocked.Increment(ref epoch);
+        states.Clear();
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
@@ -36,23 +35,29 @@ public sealed record PatientKey(Guid Pseudonym, string Practice, string PatientI
 /// <summary>
 /// The only place a patient id is kept next to its pseudonym and key: one row per patient per practice. Erasing a
 /// patient deletes the row, which makes every sealed event of theirs unreadable (crypto-shredding); the events
-/// themselves are never changed. Keys are cached in memory; an erasure evicts them here and, through
-/// <see cref="ErasureChannel"/>, on every other host.
+/// themselves are never changed. Keys are cached in memory (a bounded number, see the constructor); an erasure evicts
+/// them here and, through <see cref="ErasureChannel"/>, on every other host.
 /// </summary>
 public sealed class PatientKeyRing : IDisposable
 {
     public const string ErasureChannel = "kbpathways_erasure";
+    public const int DefaultCapacity = 100_000;
     private readonly NpgsqlDataSource dataSource;
     private readonly string table;
     private readonly string events;
-    private readonly ConcurrentDictionary<(string Practice, string PatientId), PatientKey> byPatient = new();
-    private readonly ConcurrentDictionary<Guid, PatientKey?> byPseudonym = new();
-    private readonly ConcurrentDictionary<Guid, Guid> trajectories = new();
+    private readonly GenerationalCache<(string Practice, string PatientId), PatientKey> byPatient;
+    private readonly GenerationalCache<Guid, PatientKey?> byPseudonym;
+    private readonly GenerationalCache<Guid, Guid> trajectories;
     private readonly string schemaName;
     private Task? schemaReady;
 
-    public PatientKeyRing(string connectionString, string schemaName)
+    /// <param name="capacity">How many patients' keys to keep in memory (and as many trajectory bindings); about
+    /// 360 bytes each. What is not in memory is read from the database.</param>
+    public PatientKeyRing(string connectionString, string schemaName, int capacity = DefaultCapacity)
     {
+        byPatient = new(capacity);
+        byPseudonym = new(capacity);
+        trajectories = new(capacity);
         dataSource = NpgsqlDataSource.Create(connectionString);
         table = $"{schemaName}.patient_keys";
         events = $"{schemaName}.mt_events";
@@ -133,7 +138,7 @@ public sealed class PatientKeyRing : IDisposable
         using var reader = command.ExecuteReader();
         if (reader.Read()) return Remember(new PatientKey(pseudonym, reader.GetString(0), reader.GetString(1), (byte[])reader[2]));
         // A key row commits before any event that names it, and pseudonyms are never reused: absent means erased.
-        byPseudonym[pseudonym] = null;
+        byPseudonym.Set(pseudonym, null);
         return null;
     }
 
@@ -149,9 +154,13 @@ public sealed class PatientKeyRing : IDisposable
         EnsureTableAsync().GetAwaiter().GetResult();
         using var command = dataSource.CreateCommand($"SELECT pseudonym, practice, patient_id, key FROM {table} WHERE pseudonym = ANY($1)");
         command.Parameters.Add(new NpgsqlParameter { Value = missing });
+        var found = new HashSet<Guid>();
         using (var reader = command.ExecuteReader())
-            while (reader.Read()) Remember(new PatientKey(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), (byte[])reader[3]));
-        foreach (var pseudonym in missing) byPseudonym.TryAdd(pseudonym, null);
+            while (reader.Read())
+                found.Add(Remember(new PatientKey(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), (byte[])reader[3])).Pseudonym);
+        // Only what the database does not have is erased; a key found just now may already have left a small cache.
+        foreach (var pseudonym in missing)
+            if (!found.Contains(pseudonym)) byPseudonym.Set(pseudonym, null);
     }
 
     /// <summary>The key of the patient a trajectory belongs to (its first event names the pseudonym).</summary>
@@ -167,7 +176,10 @@ public sealed class PatientKeyRing : IDisposable
         return ByPseudonym(pseudonym) ?? throw new ErasedPatientException();
     }
 
-    public void Bind(Guid trajectoryId, Guid pseudonym) => trajectories[trajectoryId] = pseudonym;
+    /// <summary>How many patients' keys (or erasures) are in memory now.</summary>
+    public int CachedKeys => byPseudonym.Count;
+
+    public void Bind(Guid trajectoryId, Guid pseudonym) => trajectories.Set(trajectoryId, pseudonym);
 
     /// <summary>Locks the key row of pseudonym $1 for the erasing transaction; no row when it is already gone.</summary>
     public string LockSql => $"SELECT 1 FROM {table} WHERE pseudonym = $1 FOR UPDATE";
@@ -193,9 +205,9 @@ public sealed class PatientKeyRing : IDisposable
     /// <summary>Drops a pseudonym's key from memory (after an erasure here or on another host).</summary>
     public void Forget(Guid pseudonym)
     {
-        if (byPseudonym.TryRemove(pseudonym, out var key) && key is not null) byPatient.TryRemove((key.Practice, key.PatientId), out _);
-        foreach (var (trajectory, owner) in trajectories)
-            if (owner == pseudonym) trajectories.TryRemove(trajectory, out _);
+        if (byPseudonym.Remove(pseudonym, out var key) && key is not null) byPatient.Remove((key.Practice, key.PatientId), out _);
+        foreach (var (trajectory, owner) in trajectories.Entries)
+            if (owner == pseudonym) trajectories.Remove(trajectory, out _);
     }
 
     /// <summary>Forgets everything: after a lost connection to the erasure channel, nothing cached can be trusted.</summary>
@@ -208,8 +220,8 @@ public sealed class PatientKeyRing : IDisposable
 
     private PatientKey Remember(PatientKey key)
     {
-        byPatient[(key.Practice, key.PatientId)] = key;
-        byPseudonym[key.Pseudonym] = key;
+        byPatient.Set((key.Practice, key.PatientId), key);
+        byPseudonym.Set(key.Pseudonym, key);
         return key;
     }
 
