@@ -12,6 +12,9 @@ internal sealed class GenerationalCache<TKey, TValue>(int capacity) where TKey :
 {
     private readonly Lock turning = new();
     private ConcurrentDictionary<TKey, TValue> young = new(), old = new();
+    // Counted here: ConcurrentDictionary.Count takes every one of its locks (up to 1,024 in a large dictionary), and
+    // a bulk key load writes thousands of entries. Approximate under races, which a bound does not mind.
+    private int youngCount;
 
     public int Count => young.Count + old.Count;
 
@@ -22,17 +25,22 @@ internal sealed class GenerationalCache<TKey, TValue>(int capacity) where TKey :
     public void Set(TKey key, TValue value)
     {
         if (capacity <= 0) return;
-        young[key] = value;
+        if (young.TryAdd(key, value)) Interlocked.Increment(ref youngCount);
+        else young[key] = value;
         old.TryRemove(key, out _);
-        if (young.Count >= Math.Max(1, capacity / 2))
+        if (Volatile.Read(ref youngCount) >= Math.Max(1, capacity / 2))
             lock (turning)
-                if (young.Count >= Math.Max(1, capacity / 2))
+                if (Volatile.Read(ref youngCount) >= Math.Max(1, capacity / 2))
+                {
                     (old, young) = (young, new ConcurrentDictionary<TKey, TValue>());
+                    Volatile.Write(ref youngCount, 0);
+                }
     }
 
     public bool Remove(TKey key, out TValue value)
     {
         var inYoung = young.TryRemove(key, out var fromYoung);
+        if (inYoung) Interlocked.Decrement(ref youngCount);
         var inOld = old.TryRemove(key, out var fromOld);
         value = inYoung ? fromYoung! : fromOld!;
         return inYoung || inOld;
@@ -46,6 +54,7 @@ internal sealed class GenerationalCache<TKey, TValue>(int capacity) where TKey :
         {
             young = new ConcurrentDictionary<TKey, TValue>();
             old = new ConcurrentDictionary<TKey, TValue>();
+            Volatile.Write(ref youngCount, 0);
         }
     }
 }
