@@ -8,9 +8,9 @@ namespace KbPathways.Domain.Trajectories;
 /// <summary>Checks the data a step receives against what the step asks for and the fields' types.</summary>
 internal static class StepData
 {
-    /// <param name="allowed">Names the step accepts; null accepts any declared field (start data).</param>
     private static readonly IReadOnlyDictionary<string, InstrumentScore> NoScores = ImmutableDictionary<string, InstrumentScore>.Empty;
 
+    /// <param name="allowed">Names the step accepts; null accepts any declared field (start data).</param>
     /// <returns>The scores of the instruments in <paramref name="data"/> (most steps record none).</returns>
     public static IReadOnlyDictionary<string, InstrumentScore> Check(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data,
         IReadOnlySet<string>? allowed, IReadOnlyList<string> required, List<FieldError> errors)
