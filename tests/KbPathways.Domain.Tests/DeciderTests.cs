@@ -99,6 +99,24 @@ public class DeciderTests
     }
 
     [Fact]
+    public void Given_a_simulation_that_needs_no_explanation_When_firing_Then_the_same_step_and_warnings_without_traces()
+    {
+        var twice = Started(d).Fire(d, "contact", "poh").Fire(d, "contact", "poh");
+        var command = new FireTrigger("contact", As("poh"), Data("""{"reden": "nodig"}"""));
+
+        var explained = TrajectoryDecider.Fire(command, twice, d, T0).OfType<StepTaken>().Single();
+        var bare = TrajectoryDecider.Fire(command, twice, d, T0, explained: false).OfType<StepTaken>().Single();
+
+        explained.Decision.ShouldNotBeEmpty();
+        bare.Decision.ShouldBeEmpty();
+        bare.Warnings.ShouldBe(explained.Warnings);
+        bare.Warnings.ShouldNotBeEmpty();
+        (bare.From, bare.To, bare.Kind).ShouldBe((explained.From, explained.To, explained.Kind));
+        Should.Throw<PathwayRuleException>(() => TrajectoryDecider.Fire(command with { Data = NoData }, twice, d, T0, explained: false))
+            .Kind.ShouldBe(RejectionKind.InvalidData);
+    }
+
+    [Fact]
     public void Given_a_repeating_deadline_When_it_rings_Then_it_fires_once_and_is_rearmed_from_its_due_time()
     {
         var state = Started(d);

@@ -47,7 +47,7 @@ public static class WhatIf
             state = FireDue(state, candidate, step.At, candidateFired);
             try
             {
-                var events = TrajectoryDecider.Fire(new FireTrigger(step.Trigger, CallerOf(step.Actor), step.Data), state, candidate, step.At);
+                var events = TrajectoryDecider.Fire(new FireTrigger(step.Trigger, CallerOf(step.Actor), step.Data), state, candidate, step.At, explained: false);
                 candidateWarnings.AddRange(events.OfType<StepTaken>().SelectMany(s => s.Warnings).Select(w => $"{step.Trigger}:{w.Code}"));
                 state = events.Aggregate(state, Trajectory.Evolve);
             }
@@ -78,7 +78,7 @@ public static class WhatIf
     {
         for (var n = 0; n < 1000 && Earliest(state.Deadlines, until) is { } due; n++)
         {
-            var events = TrajectoryDecider.FireDeadline(new DeadlineDue(due.Name, due.Track, due.DueAt), state, candidate, due.DueAt);
+            var events = TrajectoryDecider.FireDeadline(new DeadlineDue(due.Name, due.Track, due.DueAt), state, candidate, due.DueAt, explained: false);
             if (events.Count == 0) break;
             fired.Add((due.Trigger, due.DueAt));
             state = events.Aggregate(state, Trajectory.Evolve);

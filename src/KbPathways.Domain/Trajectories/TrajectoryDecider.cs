@@ -33,7 +33,12 @@ public static class TrajectoryDecider
         return events;
     }
 
-    public static IReadOnlyList<object> Fire(FireTrigger cmd, Trajectory state, PathwayDefinition definition, DateTimeOffset now)
+    /// <param name="explained">
+    /// Whether the step's event carries the traces that explain it (<see cref="StepTaken.Decision"/>): always for a
+    /// step that is stored; a simulation that keeps only states and warnings (<see cref="Replay.WhatIf"/>) skips them.
+    /// </param>
+    public static IReadOnlyList<object> Fire(FireTrigger cmd, Trajectory state, PathwayDefinition definition, DateTimeOffset now,
+        bool explained = true)
     {
         if (cmd.ExpectedVersion is { } expected && expected != state.Version)
             throw new PathwayRuleException(RejectionKind.VersionConflict,
@@ -51,10 +56,12 @@ public static class TrajectoryDecider
         var errors = new List<FieldError>();
         var scores = StepData.Check(definition, cmd.Data, transition.Accepted, transition.Requires, errors);
         if (errors.Count > 0) throw new PathwayRuleException(RejectionKind.InvalidData, $"the data for '{cmd.Trigger}' is not valid", errors);
-        return Take(state, definition, track!, transition, new Actor(cmd.Caller.UserId, role), cmd.Data, scores, null, now);
+        return Take(state, definition, track!, transition, new Actor(cmd.Caller.UserId, role), cmd.Data, scores, null, now, explained);
     }
 
-    public static IReadOnlyList<object> FireDeadline(DeadlineDue due, Trajectory state, PathwayDefinition definition, DateTimeOffset now)
+    /// <inheritdoc cref="Fire" path="/param[@name='explained']"/>
+    public static IReadOnlyList<object> FireDeadline(DeadlineDue due, Trajectory state, PathwayDefinition definition, DateTimeOffset now,
+        bool explained = true)
     {
         var armed = state.Deadlines.FirstOrDefault(d => d.Name == due.Name && d.Track == due.Track && d.DueAt == due.DueAt);
         if (state.Completed || armed is null || now < armed.DueAt) return [];
@@ -62,7 +69,8 @@ public static class TrajectoryDecider
         if (track is null || transition is null) return [];
         try
         {
-            return Take(state, definition, track, transition, Actor.System, ImmutableDictionary<string, JsonElement>.Empty, ImmutableDictionary<string, InstrumentScore>.Empty, armed, now);
+            return Take(state, definition, track, transition, Actor.System, ImmutableDictionary<string, JsonElement>.Empty, ImmutableDictionary<string, InstrumentScore>.Empty, armed, now,
+                explained);
         }
         catch (PathwayRuleException)
         {
@@ -85,7 +93,7 @@ public static class TrajectoryDecider
 
     private static IReadOnlyList<object> Take(Trajectory state, PathwayDefinition definition, TrackDefinition track,
         TransitionDefinition transition, Actor actor, IReadOnlyDictionary<string, JsonElement> data,
-        IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now)
+        IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now, bool explained)
     {
         var context = new GuardContext(Layered<JsonElement>.Over(data, state.Data), Layered<InstrumentScore>.Over(scores, state.Scores),
             state.Counters, GuardContext.NothingPending);
@@ -100,8 +108,8 @@ public static class TrajectoryDecider
                 [new FieldError(transition.Trigger, transition.WhenMessage ?? Explain(transition))]);
 
         // The explanation: the comparisons that decided the step, then those of its warnings, in the order the pathway reads.
-        var explain = new GuardEvaluator(context);
-        Explain(transition, explain);
+        var explain = explained ? new GuardEvaluator(context) : decide;
+        if (explained) Explain(transition, explain);
         List<WarningRule>? raised = null;
         foreach (var warning in transition.Warnings)
             if (explain.Holds(warning.When)) (raised ??= []).Add(warning);
