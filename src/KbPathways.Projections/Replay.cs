@@ -1,4 +1,3 @@
-using System.Transactions;
 using JasperFx.Events;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Patients;
@@ -8,7 +7,6 @@ using KbPathways.Projections.Privacy;
 using Marten;
 using Npgsql;
 using Weasel.Core;
-using IsolationLevel = System.Transactions.IsolationLevel;
 
 namespace KbPathways.Projections;
 
@@ -103,82 +101,78 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock, Pat
     /// Folds every trajectory stream from its first event and writes the summaries afresh: each one is replaced, and a
     /// summary without a stream is removed. Run it with the hosts stopped; it reports progress per page of events.
     /// </summary>
+    /// <remarks>
+    /// The summary tables are emptied at the start, in a transaction that lasts the whole rebuild and writes the new
+    /// rows as they are made (<see cref="SummaryRewrite"/>). Until it commits, a reader of the summaries waits (the
+    /// emptying locks the tables), and so does a command of a host left running, whose summary then goes on top of the
+    /// rebuilt one; a failed rebuild leaves the old rows. A trajectory's summary is written as soon as it completes,
+    /// and its state dropped: memory grows with the open trajectories, not with the years of history. A completed
+    /// trajectory takes no further events but its erasure, which removes the written summary again.
+    /// </remarks>
     public async Task<RebuildResult> RebuildAsync(IProgress<RebuildProgress>? progress = null, CancellationToken ct = default)
     {
-        var trajectories = new Dictionary<Guid, Trajectory>();
+        var open = new Dictionary<Guid, Trajectory>();
+        var written = new HashSet<Guid>(); // completed, their summaries written
+        var erasedAfterCompletion = new List<Guid>();
         var marks = new Dictionary<Guid, PatientMarks>();
         long done = 0;
+        await using var rewrite = await SummaryRewrite.BeginAsync(store, ct);
+        long total, newest;
         await using (var session = store.QuerySession())
         {
-            var total = (await session.QueryAsync<long>($"SELECT count(*) FROM {EventsTable} WHERE {NotTombstone}", ct))[0];
-            var newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {EventsTable}", ct))[0];
-            // Pages are ranges of sequence numbers, read ahead on their own connections while the previous page is folded,
-            // so the database (sending) and this process (deserialising, opening sealed fields) work at the same time.
-            var ahead = new Queue<Task<IReadOnlyList<StoredEvent>>>();
-            for (long from = 0; from < newest || ahead.Count > 0;)
-            {
-                while (ahead.Count < ReadAhead && from < newest)
-                {
-                    ahead.Enqueue(ReadPageAsync(from, from + PageSize, ct));
-                    from += PageSize;
-                }
-                var page = await ahead.Dequeue();
-                foreach (var e in page)
-                {
-                    if (e.Data is TrajectoryStarted started) trajectories[e.StreamId] = Trajectory.Create(started);
-                    else if (e.Data is TrajectoryErased) trajectories.Remove(e.StreamId); // an erased patient leaves no summary
-                    else if (e.Data is PatientErased) marks.Remove(e.StreamId);
-                    else if (trajectories.TryGetValue(e.StreamId, out var state)) trajectories[e.StreamId] = Trajectory.Evolve(state, e.Data);
-                    else if (PatientMarks.Apply(marks.GetValueOrDefault(e.StreamId), e.Data) is { } marked) marks[e.StreamId] = marked;
-                }
-                done += page.Count;
-                progress?.Report(new RebuildProgress(done, Math.Max(total, done)));
-            }
+            total = (await session.QueryAsync<long>($"SELECT count(*) FROM {EventsTable} WHERE {NotTombstone}", ct))[0];
+            newest = (await session.QueryAsync<long>($"SELECT coalesce(max(seq_id), 0) FROM {EventsTable}", ct))[0];
         }
-        int removed;
-        await using (var session = store.QuerySession())
-            removed = (await session.Query<TrajectorySummary>().Select(t => t.Id).ToListAsync(ct)).Count(id => !trajectories.ContainsKey(id));
-        await ReplaceAllAsync([.. trajectories.Values.Select(TrajectorySummary.Of)], [.. marks.Values], ct);
-        return new RebuildResult(done, trajectories.Count, removed);
-    }
-
-    /// <summary>
-    /// Empties the summary tables and copies the new rows in, in one transaction: readers see the old rows or the new
-    /// ones, and no dead version of every row is left behind (an update of each would leave one). The truncation and
-    /// the copies share one connection, so nothing escalates. Then the tables are vacuumed and analysed, as
-    /// autovacuum would do some time later: until then the listings cannot be index-only scans, and the dashboard
-    /// answered about three times slower.
-    /// </summary>
-    private async Task ReplaceAllAsync(IReadOnlyCollection<TrajectorySummary> summaries, IReadOnlyCollection<PatientMarks> marks, CancellationToken ct)
-    {
-        // Before the transaction, so that no second connection opens inside it.
-        await store.Storage.Database.EnsureStorageExistsAsync(typeof(TrajectorySummary), ct);
-        await store.Storage.Database.EnsureStorageExistsAsync(typeof(PatientMarks), ct);
-        using (var scope = new TransactionScope(TransactionScopeOption.RequiresNew,
-                   new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TransactionManager.MaximumTimeout },
-                   TransactionScopeAsyncFlowOption.Enabled))
+        // Pages are ranges of sequence numbers, read ahead on their own connections while the previous page is folded,
+        // so the database (sending) and this process (deserialising, opening sealed fields) work at the same time.
+        var ahead = new Queue<Task<IReadOnlyList<StoredEvent>>>();
+        for (long from = 0; from < newest || ahead.Count > 0;)
         {
-            var transaction = Transaction.Current!;
-            await using (var connection = store.Storage.Database.CreateConnection())
+            while (ahead.Count < ReadAhead && from < newest)
             {
-                await connection.OpenAsync(ct);
-                connection.EnlistTransaction(transaction);
-                await using var truncate = new NpgsqlCommand($"TRUNCATE {Tables}", connection);
-                await truncate.ExecuteNonQueryAsync(ct);
+                ahead.Enqueue(ReadPageAsync(from, from + PageSize, ct));
+                from += PageSize;
             }
-            await store.BulkInsertEnlistTransactionAsync(summaries, transaction, BulkInsertMode.InsertsOnly, 1000, ct);
-            await store.BulkInsertEnlistTransactionAsync(marks, transaction, BulkInsertMode.InsertsOnly, 1000, ct);
-            scope.Complete();
+            var page = await ahead.Dequeue();
+            foreach (var e in page)
+            {
+                if (e.Data is TrajectoryStarted started) open[e.StreamId] = Trajectory.Create(started);
+                else if (e.Data is TrajectoryErased)
+                {
+                    // An erased patient leaves no summary.
+                    if (!open.Remove(e.StreamId) && written.Remove(e.StreamId)) erasedAfterCompletion.Add(e.StreamId);
+                }
+                else if (e.Data is PatientErased) marks.Remove(e.StreamId);
+                else if (open.TryGetValue(e.StreamId, out var state))
+                {
+                    var after = Trajectory.Evolve(state, e.Data);
+                    if (!after.Completed) open[e.StreamId] = after;
+                    else
+                    {
+                        open.Remove(e.StreamId);
+                        written.Add(e.StreamId);
+                        await rewrite.AddAsync(TrajectorySummary.Of(after), ct);
+                    }
+                }
+                else if (written.Contains(e.StreamId))
+                    throw new InvalidOperationException(
+                        $"event {e.Data.GetType().Name} of trajectory {e.StreamId} follows its completion; nothing was rebuilt");
+                else if (PatientMarks.Apply(marks.GetValueOrDefault(e.StreamId), e.Data) is { } marked) marks[e.StreamId] = marked;
+            }
+            done += page.Count;
+            progress?.Report(new RebuildProgress(done, Math.Max(total, done)));
         }
-
-        // Outside any transaction, as VACUUM must be.
-        await using var vacuuming = store.Storage.Database.CreateConnection();
-        await vacuuming.OpenAsync(ct);
-        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {Tables}", vacuuming);
-        await vacuum.ExecuteNonQueryAsync(ct);
+        foreach (var (id, state) in open)
+        {
+            await rewrite.AddAsync(TrajectorySummary.Of(state), ct);
+            written.Add(id);
+        }
+        open.Clear();
+        foreach (var marked in marks.Values) await rewrite.AddAsync(marked, ct);
+        await rewrite.CommitAsync(erasedAfterCompletion, ct);
+        return new RebuildResult(done, written.Count, rewrite.Replaced.Count(id => !written.Contains(id)));
     }
 
     private string EventsTable => $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
-    private string Tables => $"{store.Options.Schema.For<TrajectorySummary>(qualified: true)}, {store.Options.Schema.For<PatientMarks>(qualified: true)}";
 }

@@ -222,6 +222,37 @@ public class ErasureTests(HostFixture host)
             (await Count($"SELECT count(*) FROM kbpathways.mt_events WHERE stream_id = '{id}' AND type = 'trajectory_erased'")).ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Given_a_completed_trajectory_of_an_erased_patient_When_rebuilt_Then_its_summary_stays_gone_and_the_others_are_as_they_were()
+    {
+        var practice = HostFixture.NewPractice();
+        var client = host.Client(practice, AllRoles);
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var (erased, kept) = ($"klaar-wis-{tag}", $"klaar-blijf-{tag}");
+        var stopped = new { trigger = "uitvallen", data = new { reden = "verhuisd" } };
+        var completedErased = await client.Start("solk", erased);
+        (await client.Fire(completedErased, stopped)).EnsureSuccessStatusCode();
+        var completedKept = await client.Start("solk", kept);
+        (await client.Fire(completedKept, stopped)).EnsureSuccessStatusCode();
+        var runningKept = await client.Start("solk", kept);
+        (await (await client.GetAsync($"/api/trajectories/{completedErased}")).Body()).GetProperty("completed").GetBoolean().ShouldBeTrue();
+        const string Projection = "SELECT id::text || ' ' || practice || ' ' || patient_id || ' ' || mt_dotnet_type || ' ' || data::text " +
+                                  "FROM kbpathways.mt_doc_trajectorysummary WHERE id = ANY(@streams) ORDER BY id";
+        var before = await Rows(Projection, [completedKept, runningKept]);
+        before.Count.ShouldBe(2);
+
+        (await client.DeleteAsync($"/api/patients/{erased}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        // The erasure closed the completed trajectory with one more event, after its completion.
+        (await Count($"SELECT count(*) FROM kbpathways.mt_events WHERE stream_id = '{completedErased}' AND type = 'trajectory_erased'")).ShouldBe(1);
+
+        var result = await host.Services.GetRequiredService<ReplayService>().RebuildAsync();
+
+        (await Rows(Projection, [completedErased])).ShouldBeEmpty();
+        (await Rows(Projection, [completedKept, runningKept])).ShouldBe(before);
+        result.Removed.ShouldBe(0);
+        (await TablesContaining(erased)).ShouldBeEmpty();
+    }
+
     private static async Task<string> Walk(HttpClient client, string patient, string note, string? idempotencyKey)
     {
         (await client.PostAsJsonAsync($"/api/patients/{patient}/kb-mark", new { reason = $"stapeling {note}" })).EnsureSuccessStatusCode();
