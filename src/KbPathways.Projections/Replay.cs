@@ -1,4 +1,7 @@
+using System.Collections.Immutable;
+using System.Text.Json;
 using JasperFx.Events;
+using KbPathways.Domain.Pathways.Engine;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Patients;
 using KbPathways.Domain.Replay;
@@ -136,7 +139,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock, Pat
             var page = await ahead.Dequeue();
             foreach (var e in page)
             {
-                if (e.Data is TrajectoryStarted started) open[e.StreamId] = Trajectory.Create(started);
+                if (e.Data is TrajectoryStarted started) open[e.StreamId] = Lean(Trajectory.Create(started));
                 else if (e.Data is TrajectoryErased)
                 {
                     // An erased patient leaves no summary.
@@ -146,7 +149,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock, Pat
                 else if (open.TryGetValue(e.StreamId, out var state))
                 {
                     var after = Trajectory.Evolve(state, e.Data);
-                    if (!after.Completed) open[e.StreamId] = after;
+                    if (!after.Completed) open[e.StreamId] = Lean(after);
                     else
                     {
                         open.Remove(e.StreamId);
@@ -172,6 +175,15 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock, Pat
         await rewrite.CommitAsync(erasedAfterCompletion, ct);
         return new RebuildResult(done, written.Count, rewrite.Replaced.Count(id => !written.Contains(id)));
     }
+
+    /// <summary>
+    /// The state without what its steps recorded (data, scores, counters): a summary shows none of it, and
+    /// <see cref="Trajectory.Evolve"/> derives nothing else from it, so a rebuild need not hold it for every open
+    /// trajectory (it would also keep each step's parsed values alive).
+    /// </summary>
+    private static Trajectory Lean(Trajectory state) => state.Data.IsEmpty && state.Scores.IsEmpty && state.Counters.IsEmpty ? state
+        : state with { Data = ImmutableDictionary<string, JsonElement>.Empty, Scores = ImmutableDictionary<string, InstrumentScore>.Empty,
+            Counters = ImmutableDictionary<string, int>.Empty };
 
     private string EventsTable => $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
