@@ -84,8 +84,20 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     public async Task<Trajectory?> LoadAsync(IQuerySession session, string practice, Guid id, CancellationToken ct = default,
         long version = 0, DateTimeOffset? asOf = null)
     {
-        var events = await session.Events.FetchStreamAsync(id, version, asOf, token: ct);
+        var events = await FetchAsync(session, id, ct, version, asOf);
         return IsReadable(events, practice) ? Trajectory.Replay(events.Select(e => e.Data)) : null;
+    }
+
+    /// <summary>
+    /// A trajectory's events (up to <paramref name="version"/> or <paramref name="asOf"/>), its patient's key brought
+    /// into memory first, asynchronously (<see cref="PatientKeyRing.LoadForTrajectoryAsync"/>). Check them with
+    /// <see cref="IsReadable"/> before showing them.
+    /// </summary>
+    public async Task<IReadOnlyList<IEvent>> FetchAsync(IQuerySession session, Guid id, CancellationToken ct = default,
+        long version = 0, DateTimeOffset? asOf = null)
+    {
+        await keys.LoadForTrajectoryAsync(id, ct);
+        return await session.Events.FetchStreamAsync(id, version, asOf, token: ct);
     }
 
     /// <summary>Whether a fetched trajectory stream may be shown to <paramref name="practice"/>: its own, and not erased.</summary>
@@ -170,7 +182,8 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             {
                 session.Events.Append(id, after.Version, events.ToArray());
                 session.Store(TrajectorySummary.Of(after));
-                PatientService.RecordObservations(session, keys.ForTrajectory(id).Pseudonym, state, definition, events);
+                var key = await keys.LoadForTrajectoryAsync(id, ct) ?? throw new ErasedPatientException();
+                PatientService.RecordObservations(session, key.Pseudonym, state, definition, events);
                 var result = new CommandResult(after, events);
                 await EnlistAsync(session, practice, result, ct);
                 if (inTransaction is not null) await inTransaction(session, after);
@@ -240,10 +253,12 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
 
     /// <summary>The state to decide on: the one this host last wrote when <paramref name="trustMemory"/>, else the stream's.</summary>
     private async Task<(Trajectory? State, bool Remembered)> StateAsync(IQuerySession session, string practice, Guid id, bool trustMemory,
-        CancellationToken ct) =>
-        trustMemory && states.Find(id) is { } known && known.Practice == practice
-            ? (known, true)
-            : (await LoadAsync(session, practice, id, ct), false);
+        CancellationToken ct)
+    {
+        if (!trustMemory || states.Find(id) is not { } known || known.Practice != practice) return (await LoadAsync(session, practice, id, ct), false);
+        await keys.LoadForTrajectoryAsync(id, ct); // for sealing what the command appends: the key may have left memory
+        return (known, true);
+    }
 
     /// <summary>Failures that certainly wrote nothing: a lost race on the stream, or the patient's key gone before the save.</summary>
     private static bool NothingWritten(Exception e) => StreamConflict.Is(e) || Erased(e);

@@ -253,6 +253,32 @@ public class ErasureTests(HostFixture host)
         (await TablesContaining(erased)).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task Given_a_host_with_no_key_in_memory_When_a_POH_takes_steps_and_reads_the_trajectory_Then_no_key_is_looked_up_synchronously()
+    {
+        var practice = HostFixture.NewPractice();
+        var client = host.Client(practice, AllRoles);
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var remembered = await client.Start("solk", $"koud-a-{tag}");
+        var fromStream = await client.Start("solk", $"koud-b-{tag}");
+        var keys = host.Services.GetRequiredService<PatientKeyRing>();
+        // As after a restart: no key in memory. One trajectory's state is still remembered by this host, the other's not.
+        keys.ForgetAll();
+        host.Services.GetRequiredService<TrajectoryStates>().Forget(Guid.Parse(fromStream));
+        var before = keys.SynchronousLookups;
+
+        foreach (var id in new[] { remembered, fromStream })
+        {
+            (await client.Fire(id, new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = tag } }))
+                .EnsureSuccessStatusCode();
+            (await client.GetAsync($"/api/trajectories/{id}")).EnsureSuccessStatusCode();
+            (await (await client.GetAsync($"/api/trajectories/{id}/history")).Content.ReadAsStringAsync()).ShouldContain(tag);
+        }
+
+        keys.SynchronousLookups.ShouldBe(before);
+        keys.CachedKeys.ShouldBeGreaterThanOrEqualTo(2);
+    }
+
     private static async Task<string> Walk(HttpClient client, string patient, string note, string? idempotencyKey)
     {
         (await client.PostAsJsonAsync($"/api/patients/{patient}/kb-mark", new { reason = $"stapeling {note}" })).EnsureSuccessStatusCode();

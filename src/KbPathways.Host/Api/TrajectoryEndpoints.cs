@@ -71,10 +71,11 @@ public static class ListTrajectoriesEndpoint
 public static class TrajectoryHistoryEndpoint
 {
     [WolverineGet("/api/trajectories/{id}/history")]
-    public static async Task<IReadOnlyList<HistoryEntry>> Get(Guid id, CurrentUser user, IDocumentStore store, CancellationToken ct)
+    public static async Task<IReadOnlyList<HistoryEntry>> Get(Guid id, CurrentUser user, IDocumentStore store, TrajectoryService trajectories,
+        CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        var events = await trajectories.FetchAsync(session, id, ct);
         if (!TrajectoryService.IsReadable(events, user.Practice)) throw new NotFoundException();
         var started = (TrajectoryStarted)events[0].Data;
         return [.. events.Select(e => e.Data switch

@@ -50,6 +50,7 @@ public sealed class PatientKeyRing : IDisposable
     private readonly GenerationalCache<Guid, Guid> trajectories;
     private readonly string schemaName;
     private Task? schemaReady;
+    private long synchronousLookups;
 
     /// <param name="capacity">How many patients' keys to keep in memory (and as many trajectory bindings); about
     /// 360 bytes each. What is not in memory is read from the database.</param>
@@ -125,13 +126,18 @@ public sealed class PatientKeyRing : IDisposable
     }
 
     /// <summary>For the serializer, which cannot wait: normally answered from memory (the services load keys first).</summary>
-    public PatientKey GetOrCreate(string practice, string patientId) =>
-        byPatient.TryGetValue((practice, patientId), out var cached) ? cached : GetOrCreateAsync(practice, patientId).GetAwaiter().GetResult();
+    public PatientKey GetOrCreate(string practice, string patientId)
+    {
+        if (byPatient.TryGetValue((practice, patientId), out var cached)) return cached;
+        Interlocked.Increment(ref synchronousLookups);
+        return GetOrCreateAsync(practice, patientId).GetAwaiter().GetResult();
+    }
 
     /// <summary>The key a sealed event names, or null once the patient is erased.</summary>
     public PatientKey? ByPseudonym(Guid pseudonym)
     {
         if (byPseudonym.TryGetValue(pseudonym, out var cached)) return cached;
+        Interlocked.Increment(ref synchronousLookups);
         EnsureTableAsync().GetAwaiter().GetResult();
         using var command = dataSource.CreateCommand($"SELECT practice, patient_id, key FROM {table} WHERE pseudonym = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = pseudonym });
@@ -168,6 +174,7 @@ public sealed class PatientKeyRing : IDisposable
     {
         if (!trajectories.TryGetValue(trajectoryId, out var pseudonym))
         {
+            Interlocked.Increment(ref synchronousLookups);
             using var command = dataSource.CreateCommand($"SELECT data -> 'Sealed' ->> 'Key' FROM {events} WHERE stream_id = $1 AND version = 1");
             command.Parameters.Add(new NpgsqlParameter { Value = trajectoryId });
             pseudonym = command.ExecuteScalar() is string text ? Guid.Parse(text)
@@ -175,6 +182,38 @@ public sealed class PatientKeyRing : IDisposable
         }
         return ByPseudonym(pseudonym) ?? throw new ErasedPatientException();
     }
+
+    /// <summary>
+    /// Brings the key of the patient a trajectory belongs to into memory without blocking a thread, in one round trip
+    /// when it is not there: the services call it before they read or write the trajectory's sealed events, whose
+    /// serializer can only look a key up synchronously (after a restart, every request would otherwise hold a pool
+    /// thread through one or two lookups). Null for an unknown trajectory and for an erased patient's.
+    /// </summary>
+    public async ValueTask<PatientKey?> LoadForTrajectoryAsync(Guid trajectoryId, CancellationToken ct = default)
+    {
+        if (trajectories.TryGetValue(trajectoryId, out var known) && byPseudonym.TryGetValue(known, out var cached)) return cached;
+        await EnsureTableAsync();
+        await using var command = dataSource.CreateCommand(
+            $"""
+             SELECT s.pseudonym, k.practice, k.patient_id, k.key
+             FROM (SELECT (data -> 'Sealed' ->> 'Key')::uuid AS pseudonym FROM {events} WHERE stream_id = $1 AND version = 1) s
+             LEFT JOIN {table} k ON k.pseudonym = s.pseudonym
+             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = trajectoryId });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct) || reader.IsDBNull(0)) return null; // no such trajectory (or not a sealed one)
+        var pseudonym = reader.GetGuid(0);
+        Bind(trajectoryId, pseudonym);
+        if (!reader.IsDBNull(1)) return Remember(new PatientKey(pseudonym, reader.GetString(1), reader.GetString(2), (byte[])reader[3]));
+        byPseudonym.Set(pseudonym, null); // as in ByPseudonym: absent means erased
+        return null;
+    }
+
+    /// <summary>
+    /// How many times a key was looked up synchronously (by the serializer, or <see cref="ForTrajectory"/>) because it
+    /// was not in memory; each blocked a thread for a round trip. The services load keys first, so this stays low.
+    /// </summary>
+    public long SynchronousLookups => Interlocked.Read(ref synchronousLookups);
 
     /// <summary>How many patients' keys (or erasures) are in memory now.</summary>
     public int CachedKeys => byPseudonym.Count;
