@@ -23,18 +23,16 @@ internal sealed class SummaryRewrite : IAsyncDisposable
     private readonly NpgsqlConnection connection;
     private readonly NpgsqlTransaction transaction;
     private readonly ISerializer serializer;
-    private readonly string summaryTable;
-    private readonly string marksTable;
-    private readonly List<TrajectorySummary> summaries = [];
-    private readonly List<PatientMarks> marks = [];
+    private readonly Rows<TrajectorySummary> summaries;
+    private readonly Rows<PatientMarks> marks;
 
     private SummaryRewrite(IDocumentStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, HashSet<Guid> replaced)
     {
         this.connection = connection;
         this.transaction = transaction;
         serializer = store.Options.Serializer();
-        summaryTable = store.Options.Schema.For<TrajectorySummary>(qualified: true);
-        marksTable = store.Options.Schema.For<PatientMarks>(qualified: true);
+        summaries = new(store.Options.Schema.For<TrajectorySummary>(qualified: true), s => s.Id, ("practice", s => s.Practice), ("patient_id", s => s.PatientId));
+        marks = new(store.Options.Schema.For<PatientMarks>(qualified: true), m => m.Id, ("practice", m => m.Practice));
         Replaced = replaced;
     }
 
@@ -68,16 +66,14 @@ internal sealed class SummaryRewrite : IAsyncDisposable
     }
 
     /// <summary>Adds a trajectory summary; every batch of them is copied as it fills.</summary>
-    public async ValueTask AddAsync(TrajectorySummary summary, CancellationToken ct)
-    {
-        summaries.Add(summary);
-        if (summaries.Count >= BatchSize) await CopySummariesAsync(ct);
-    }
+    public ValueTask AddAsync(TrajectorySummary summary, CancellationToken ct) => AddAsync(summaries, summary, ct);
 
-    public async ValueTask AddAsync(PatientMarks history, CancellationToken ct)
+    public ValueTask AddAsync(PatientMarks history, CancellationToken ct) => AddAsync(marks, history, ct);
+
+    private async ValueTask AddAsync<T>(Rows<T> rows, T document, CancellationToken ct) where T : notnull
     {
-        marks.Add(history);
-        if (marks.Count >= BatchSize) await CopyMarksAsync(ct);
+        rows.Pending.Add(document);
+        if (rows.Pending.Count >= BatchSize) await CopyAsync(rows, ct);
     }
 
     /// <summary>
@@ -87,55 +83,47 @@ internal sealed class SummaryRewrite : IAsyncDisposable
     /// </summary>
     public async Task CommitAsync(IReadOnlyCollection<Guid> erased, CancellationToken ct)
     {
-        await CopySummariesAsync(ct);
-        await CopyMarksAsync(ct);
+        await CopyAsync(summaries, ct);
+        await CopyAsync(marks, ct);
         if (erased.Count > 0)
-            await using (var delete = new NpgsqlCommand($"DELETE FROM {summaryTable} WHERE id = ANY($1)", connection, transaction)
+            await using (var delete = new NpgsqlCommand($"DELETE FROM {summaries.Table} WHERE id = ANY($1)", connection, transaction)
                          { Parameters = { new() { Value = erased.ToArray() } } })
                 await delete.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
         // Outside any transaction, as VACUUM must be.
-        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {summaryTable}, {marksTable}", connection);
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {summaries.Table}, {marks.Table}", connection);
         await vacuum.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task CopySummariesAsync(CancellationToken ct)
+    /// <summary>
+    /// Copies the pending documents: the columns every Marten document row has (id, the document, a new version, its
+    /// .NET type) and the columns duplicated from it.
+    /// </summary>
+    private async Task CopyAsync<T>(Rows<T> rows, CancellationToken ct) where T : notnull
     {
-        if (summaries.Count == 0) return;
+        if (rows.Pending.Count == 0) return;
         await using var copy = await connection.BeginBinaryImportAsync(
-            $"COPY {summaryTable} (id, data, mt_version, mt_dotnet_type, practice, patient_id) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var summary in summaries)
+            $"COPY {rows.Table} (id, data, mt_version, mt_dotnet_type, {string.Join(", ", rows.Duplicated.Select(d => d.Column))}) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var document in rows.Pending)
         {
-            await StartRowAsync(copy, summary.Id, summary, ct);
-            await copy.WriteAsync(summary.Practice, NpgsqlDbType.Varchar, ct);
-            await copy.WriteAsync(summary.PatientId, NpgsqlDbType.Varchar, ct);
+            await copy.StartRowAsync(ct);
+            await copy.WriteAsync(rows.Id(document), NpgsqlDbType.Uuid, ct);
+            await copy.WriteAsync(serializer.ToJson(document), NpgsqlDbType.Jsonb, ct);
+            await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct);
+            await copy.WriteAsync(typeof(T).FullName!, NpgsqlDbType.Varchar, ct);
+            foreach (var (_, value) in rows.Duplicated) await copy.WriteAsync(value(document), NpgsqlDbType.Varchar, ct);
         }
         await copy.CompleteAsync(ct);
-        summaries.Clear();
+        rows.Pending.Clear();
     }
 
-    private async Task CopyMarksAsync(CancellationToken ct)
+    /// <summary>A document table: its name, the document's id, its duplicated columns, and the rows not copied yet.</summary>
+    private sealed class Rows<T>(string table, Func<T, Guid> id, params (string Column, Func<T, string> Value)[] duplicated)
     {
-        if (marks.Count == 0) return;
-        await using var copy = await connection.BeginBinaryImportAsync(
-            $"COPY {marksTable} (id, data, mt_version, mt_dotnet_type, practice) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var history in marks)
-        {
-            await StartRowAsync(copy, history.Id, history, ct);
-            await copy.WriteAsync(history.Practice, NpgsqlDbType.Varchar, ct);
-        }
-        await copy.CompleteAsync(ct);
-        marks.Clear();
-    }
-
-    /// <summary>The columns every Marten document row has: id, the document, a new version and its .NET type.</summary>
-    private async Task StartRowAsync<T>(NpgsqlBinaryImporter copy, Guid id, T document, CancellationToken ct) where T : notnull
-    {
-        await copy.StartRowAsync(ct);
-        await copy.WriteAsync(id, NpgsqlDbType.Uuid, ct);
-        await copy.WriteAsync(serializer.ToJson(document), NpgsqlDbType.Jsonb, ct);
-        await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct);
-        await copy.WriteAsync(typeof(T).FullName!, NpgsqlDbType.Varchar, ct);
+        public string Table => table;
+        public Func<T, Guid> Id => id;
+        public (string Column, Func<T, string> Value)[] Duplicated => duplicated;
+        public List<T> Pending { get; } = [];
     }
 
     public async ValueTask DisposeAsync()
