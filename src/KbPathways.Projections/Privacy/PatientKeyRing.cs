@@ -51,6 +51,7 @@ public sealed class PatientKeyRing : IDisposable
     private readonly string schemaName;
     private Task? schemaReady;
     private long synchronousLookups;
+    private long forgotten; // how many times keys were forgotten (see Remember)
 
     /// <param name="capacity">How many patients' keys to keep in memory (and as many trajectory bindings); about
     /// 360 bytes each. What is not in memory is read from the database.</param>
@@ -71,6 +72,7 @@ public sealed class PatientKeyRing : IDisposable
     public async Task<PatientKey> GetOrCreateAsync(string practice, string patientId, CancellationToken ct = default)
     {
         if (byPatient.TryGetValue((practice, patientId), out var cached)) return cached;
+        var since = Interlocked.Read(ref forgotten);
         await EnsureTableAsync();
         while (true)
         {
@@ -86,7 +88,7 @@ public sealed class PatientKeyRing : IDisposable
             command.Parameters.Add(new NpgsqlParameter { Value = Guid.NewGuid() });
             command.Parameters.Add(new NpgsqlParameter { Value = RandomNumberGenerator.GetBytes(32) });
             await using var reader = await command.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct)) return Remember(new PatientKey(reader.GetGuid(0), practice, patientId, (byte[])reader[1]));
+            if (await reader.ReadAsync(ct)) return Remember(new PatientKey(reader.GetGuid(0), practice, patientId, (byte[])reader[1]), since);
         }
     }
 
@@ -95,6 +97,7 @@ public sealed class PatientKeyRing : IDisposable
     {
         var missing = patients.Where(p => !byPatient.ContainsKey(p)).Distinct().ToArray();
         if (missing.Length == 0) return;
+        var since = Interlocked.Read(ref forgotten);
         await EnsureTableAsync();
         await using var command = dataSource.CreateCommand(
             $"""
@@ -110,19 +113,20 @@ public sealed class PatientKeyRing : IDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray() });
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            Remember(new PatientKey(reader.GetGuid(2), reader.GetString(0), reader.GetString(1), (byte[])reader[3]));
+            Remember(new PatientKey(reader.GetGuid(2), reader.GetString(0), reader.GetString(1), (byte[])reader[3]), since);
     }
 
     /// <summary>The patient's key, or null when the practice has never recorded the patient or erased them.</summary>
     public async Task<PatientKey?> FindAsync(string practice, string patientId, CancellationToken ct = default)
     {
         if (byPatient.TryGetValue((practice, patientId), out var cached)) return cached;
+        var since = Interlocked.Read(ref forgotten);
         await EnsureTableAsync();
         await using var command = dataSource.CreateCommand($"SELECT pseudonym, key FROM {table} WHERE practice = $1 AND patient_id = $2");
         command.Parameters.Add(new NpgsqlParameter { Value = practice });
         command.Parameters.Add(new NpgsqlParameter { Value = patientId });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? Remember(new PatientKey(reader.GetGuid(0), practice, patientId, (byte[])reader[1])) : null;
+        return await reader.ReadAsync(ct) ? Remember(new PatientKey(reader.GetGuid(0), practice, patientId, (byte[])reader[1]), since) : null;
     }
 
     /// <summary>For the serializer, which cannot wait: normally answered from memory (the services load keys first).</summary>
@@ -137,12 +141,13 @@ public sealed class PatientKeyRing : IDisposable
     public PatientKey? ByPseudonym(Guid pseudonym)
     {
         if (byPseudonym.TryGetValue(pseudonym, out var cached)) return cached;
+        var since = Interlocked.Read(ref forgotten);
         Interlocked.Increment(ref synchronousLookups);
         EnsureTableAsync().GetAwaiter().GetResult();
         using var command = dataSource.CreateCommand($"SELECT practice, patient_id, key FROM {table} WHERE pseudonym = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = pseudonym });
         using var reader = command.ExecuteReader();
-        if (reader.Read()) return Remember(new PatientKey(pseudonym, reader.GetString(0), reader.GetString(1), (byte[])reader[2]));
+        if (reader.Read()) return Remember(new PatientKey(pseudonym, reader.GetString(0), reader.GetString(1), (byte[])reader[2]), since);
         // A key row commits before any event that names it, and pseudonyms are never reused: absent means erased.
         byPseudonym.Set(pseudonym, null);
         return null;
@@ -157,13 +162,14 @@ public sealed class PatientKeyRing : IDisposable
     {
         var missing = pseudonyms.Where(p => !byPseudonym.ContainsKey(p)).Distinct().ToArray();
         if (missing.Length == 0) return;
+        var since = Interlocked.Read(ref forgotten);
         EnsureTableAsync().GetAwaiter().GetResult();
         using var command = dataSource.CreateCommand($"SELECT pseudonym, practice, patient_id, key FROM {table} WHERE pseudonym = ANY($1)");
         command.Parameters.Add(new NpgsqlParameter { Value = missing });
         var found = new HashSet<Guid>();
         using (var reader = command.ExecuteReader())
             while (reader.Read())
-                found.Add(Remember(new PatientKey(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), (byte[])reader[3])).Pseudonym);
+                found.Add(Remember(new PatientKey(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), (byte[])reader[3]), since).Pseudonym);
         // Only what the database does not have is erased; a key found just now may already have left a small cache.
         foreach (var pseudonym in missing)
             if (!found.Contains(pseudonym)) byPseudonym.Set(pseudonym, null);
@@ -192,6 +198,7 @@ public sealed class PatientKeyRing : IDisposable
     public async ValueTask<PatientKey?> LoadForTrajectoryAsync(Guid trajectoryId, CancellationToken ct = default)
     {
         if (trajectories.TryGetValue(trajectoryId, out var known) && byPseudonym.TryGetValue(known, out var cached)) return cached;
+        var since = Interlocked.Read(ref forgotten);
         await EnsureTableAsync();
         await using var command = dataSource.CreateCommand(
             $"""
@@ -204,7 +211,7 @@ public sealed class PatientKeyRing : IDisposable
         if (!await reader.ReadAsync(ct) || reader.IsDBNull(0)) return null; // no such trajectory (or not a sealed one)
         var pseudonym = reader.GetGuid(0);
         Bind(trajectoryId, pseudonym);
-        if (!reader.IsDBNull(1)) return Remember(new PatientKey(pseudonym, reader.GetString(1), reader.GetString(2), (byte[])reader[3]));
+        if (!reader.IsDBNull(1)) return Remember(new PatientKey(pseudonym, reader.GetString(1), reader.GetString(2), (byte[])reader[3]), since);
         byPseudonym.Set(pseudonym, null); // as in ByPseudonym: absent means erased
         return null;
     }
@@ -244,6 +251,7 @@ public sealed class PatientKeyRing : IDisposable
     /// <summary>Drops a pseudonym's key from memory (after an erasure here or on another host).</summary>
     public void Forget(Guid pseudonym)
     {
+        Interlocked.Increment(ref forgotten);
         if (byPseudonym.Remove(pseudonym, out var key) && key is not null) byPatient.Remove((key.Practice, key.PatientId), out _);
         foreach (var (trajectory, owner) in trajectories.Entries)
             if (owner == pseudonym) trajectories.Remove(trajectory, out _);
@@ -252,15 +260,27 @@ public sealed class PatientKeyRing : IDisposable
     /// <summary>Forgets everything: after a lost connection to the erasure channel, nothing cached can be trusted.</summary>
     public void ForgetAll()
     {
+        Interlocked.Increment(ref forgotten);
         byPatient.Clear();
         byPseudonym.Clear();
         trajectories.Clear();
     }
 
-    private PatientKey Remember(PatientKey key)
+    /// <summary>
+    /// Caches a key read from the database since <paramref name="since"/> (the count of forgettings when the lookup
+    /// began), unless a key was forgotten meanwhile: an erasure that committed after the row was read, and whose
+    /// notification was handled before this, would otherwise leave the erased key in memory. It is set first and
+    /// checked after, so that a forgetting either shows in the check or comes after the set and removes it.
+    /// </summary>
+    private PatientKey Remember(PatientKey key, long since)
     {
         byPatient.Set((key.Practice, key.PatientId), key);
         byPseudonym.Set(key.Pseudonym, key);
+        if (Interlocked.Read(ref forgotten) != since)
+        {
+            byPseudonym.Remove(key.Pseudonym, out _);
+            byPatient.Remove((key.Practice, key.PatientId), out _);
+        }
         return key;
     }
 
