@@ -6,9 +6,10 @@ namespace KbPathways.Projections;
 
 /// <summary>
 /// Writes the summary tables (trajectory summaries and KB-mark histories) afresh, in one transaction on one
-/// connection: it notes the ids they held, empties them, copies the new rows in as they are added (a batch at a time, with
-/// PostgreSQL's binary COPY), and on commit vacuums them. Nothing is visible to others before the commit; if it fails
-/// or is disposed uncommitted, the old rows stay.
+/// connection: it notes the ids they held, empties them, copies the new rows in as they are added (a batch at a time,
+/// with PostgreSQL's binary COPY), and on commit vacuums them. Nothing new is visible to others before the commit, and
+/// readers of the tables wait until then (emptying them locks them); if it fails or is disposed uncommitted, the old
+/// rows stay.
 /// </summary>
 /// <remarks>
 /// The rows are laid out as Marten's document storage lays them out (the document as jsonb, a new version, the .NET
