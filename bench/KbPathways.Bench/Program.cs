@@ -166,8 +166,9 @@ if (recorded.Count > 0) WhatIfBench.Run(report, recorded, "recorded", DateTimeOf
 // 5. Seed to the target size, straight into the store (decided by the Domain, appended by Marten)
 {
     var watch = Stopwatch.StartNew();
-    var seeded = await Seeder.RunAsync(store, app.Services.GetRequiredService<PatientKeyRing>(), solk, events, practices);
-    report.Add("seed", $"seeded {seeded.Trajectories:N0} trajectories / {seeded.Events:N0} events", seeded.Events / watch.Elapsed.TotalSeconds, "events/s", "");
+    var seeded = await Seeder.RunAsync(store, app.Services.GetRequiredService<PatientKeyRing>(), solk, events, practices, args.Contains("--completed"));
+    report.Add("seed", $"seeded {seeded.Trajectories:N0} trajectories / {seeded.Events:N0} events", seeded.Events / watch.Elapsed.TotalSeconds, "events/s",
+        $"{seeded.Completed:N0} of them completed");
     // As after any bulk load: vacuum and analyse what was loaded, so that autovacuum does not do it later, in the
     // middle of a measured phase (it did: a vacuum of the events table ran for half a minute after seeding).
     watch.Restart();
@@ -563,11 +564,15 @@ namespace KbPathways.Bench
     {
         public static string Practice(int i) => $"bench-praktijk-{i:00}";
 
-        public static async Task<(int Trajectories, long Events)> RunAsync(IDocumentStore store, PatientKeyRing keys, KbPathways.Domain.Pathways.Model.PathwayDefinition solk, long target, int practices)
+        /// <param name="completed">Walk every trajectory to its end (a history of years, mostly closed), instead of a
+        /// random number of steps (mostly open).</param>
+        public static async Task<(int Trajectories, long Events, int Completed)> RunAsync(IDocumentStore store, PatientKeyRing keys,
+            KbPathways.Domain.Pathways.Model.PathwayDefinition solk, long target, int practices, bool completed)
         {
             var random = new Random(7);
             long written = 0;
             var trajectories = 0;
+            var closed = 0;
             while (written < target)
             {
                 await using var session = store.LightweightSession();
@@ -576,16 +581,26 @@ namespace KbPathways.Bench
                 {
                     var id = Guid.CreateVersion7();
                     var start = Walk.Epoch.AddHours(random.Next(0, 18 * 30 * 24));
-                    var events = Walk.Events(solk, id, Practice(trajectories % practices), $"seed-{trajectories}", start, random.Next(0, Walk.Steps.Length + 1));
+                    var steps = random.Next(0, Walk.Steps.Length + 1);
+                    var events = Walk.Events(solk, id, Practice(trajectories % practices), $"seed-{trajectories}", start, completed ? Walk.Steps.Length : steps);
+                    var state = Trajectory.Replay(events);
+                    if (completed)
+                    {
+                        var closing = TrajectoryDecider.Fire(new FireTrigger("afsluiten", Walk.Huisarts, Walk.Data("""{"signaleringsplan": true, "uitkomst": "stabiel"}""")),
+                            state, solk, start.AddDays(Walk.Steps.Length + 1));
+                        events.AddRange(closing);
+                        state = closing.Aggregate(state, Trajectory.Evolve);
+                    }
                     session.Events.StartStream<Trajectory>(id, events.ToArray());
-                    session.Store(TrajectorySummary.Of(Trajectory.Replay(events)));
+                    if (state.Completed) closed++;
+                    session.Store(TrajectorySummary.Of(state));
                     written += events.Count;
                 }
                 await session.SaveChangesAsync();
                 Console.Error.Write($"\rseed: {written:N0}/{target:N0} events");
             }
             Console.Error.WriteLine();
-            return (trajectories, written);
+            return (trajectories, written, closed);
         }
     }
 }
