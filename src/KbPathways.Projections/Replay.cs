@@ -115,7 +115,7 @@ public sealed class ReplayService(IDocumentStore store, BusinessClock clock, Pat
     public async Task<RebuildResult> RebuildAsync(IProgress<RebuildProgress>? progress = null, CancellationToken ct = default)
     {
         var open = new Dictionary<Guid, Trajectory>();
-        var written = new HashSet<Guid>(); // completed, their summaries written
+        var written = new HashSet<Guid>(); // whose summaries are written: completed ones during the fold, open ones at the end
         var erasedAfterCompletion = new List<Guid>();
         var marks = new Dictionary<Guid, PatientMarks>();
         long done = 0;
