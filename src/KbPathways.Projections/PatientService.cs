@@ -48,14 +48,20 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
         return events.Select(e => e.Data).Aggregate(PatientRecord.Empty(key.Pseudonym, key.Practice, key.PatientId), PatientRecord.Evolve);
     }
 
-    public Task<PatientRecord> PlaceMarkAsync(string practice, string patientId, Caller caller, string? code, string? reason, CancellationToken ct = default) =>
-        Decide(practice, patientId, state => PatientDecider.PlaceMark(state, caller, options.MarkRoles.ToHashSet(),
-            string.IsNullOrWhiteSpace(code) ? options.KbCode : code, reason, clock.Now), ct);
+    /// <param name="inTransaction">Called with the command's session just before it commits (e.g. to add the request's
+    /// access-log record), only when there is something to commit.</param>
+    public Task<PatientRecord> PlaceMarkAsync(string practice, string patientId, Caller caller, string? code, string? reason,
+        Action<IDocumentSession>? inTransaction = null, CancellationToken ct = default) =>
+        Decide(practice, PatientIds.Require(patientId), state => PatientDecider.PlaceMark(state, caller, options.MarkRoles.ToHashSet(),
+            string.IsNullOrWhiteSpace(code) ? options.KbCode : code, reason, clock.Now), inTransaction, ct);
 
-    public Task<PatientRecord> RemoveMarkAsync(string practice, string patientId, Caller caller, string? reason, CancellationToken ct = default) =>
-        Decide(practice, patientId, state => PatientDecider.RemoveMark(state, caller, options.MarkRoles.ToHashSet(), reason, clock.Now), ct);
+    public Task<PatientRecord> RemoveMarkAsync(string practice, string patientId, Caller caller, string? reason,
+        Action<IDocumentSession>? inTransaction = null, CancellationToken ct = default) =>
+        Decide(practice, PatientIds.Require(patientId), state => PatientDecider.RemoveMark(state, caller, options.MarkRoles.ToHashSet(), reason, clock.Now),
+            inTransaction, ct);
 
-    private async Task<PatientRecord> Decide(string practice, string patientId, Func<PatientRecord, IReadOnlyList<object>> decide, CancellationToken ct)
+    private async Task<PatientRecord> Decide(string practice, string patientId, Func<PatientRecord, IReadOnlyList<object>> decide,
+        Action<IDocumentSession>? inTransaction, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -75,6 +81,7 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
             session.Events.Append(state.StreamId, after.Version, events.ToArray());
             var marks = events.Aggregate(await session.LoadAsync<PatientMarks>(state.StreamId, ct), PatientMarks.Apply);
             if (marks is not null) session.Store(marks);
+            inTransaction?.Invoke(session);
             try
             {
                 await session.SaveChangesAsync(ct);
@@ -92,7 +99,8 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
     /// transaction. What stays: their events, sealed and now unreadable, and one <see cref="PatientErased"/> record
     /// under the pseudonym.
     /// </summary>
-    public async Task<ErasureReceipt> EraseAsync(string practice, string patientId, Caller caller, CancellationToken ct = default)
+    public async Task<ErasureReceipt> EraseAsync(string practice, string patientId, Caller caller, Action<IDocumentSession>? inTransaction = null,
+        CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -116,6 +124,7 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
             if (ids.Length > 0) session.DeleteWhere<IdempotencyRecord>(r => r.TrajectoryId.IsOneOf(ids));
             session.Delete<PatientMarks>(key.Pseudonym);
             foreach (var (sql, parameters) in keys.EraseCommands(key)) session.QueueSqlCommand(sql, parameters);
+            inTransaction?.Invoke(session);
             try
             {
                 await session.SaveChangesAsync(ct);

@@ -1,3 +1,4 @@
+using KbPathways.Domain.Patients;
 using System.Text.Json;
 using JasperFx;
 using JasperFx.Events;
@@ -108,6 +109,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
     public async Task<CommandResult> StartAsync(string practice, Caller caller, string patientId, string pathwayId,
         IReadOnlyDictionary<string, JsonElement> data, Func<IDocumentSession, Trajectory, ValueTask>? inTransaction = null, CancellationToken ct = default)
     {
+        PatientIds.Require(patientId);
         var definition = catalog.Current(practice, pathwayId) ?? throw new NotFoundException();
         var id = Guid.CreateVersion7();
         var events = TrajectoryDecider.Start(new StartTrajectory(id, patientId, practice, caller, data), definition, clock.Now);

@@ -5,6 +5,7 @@ using KbPathways.Host.AccessLog;
 using Microsoft.Extensions.DependencyInjection;
 using KbPathways.Projections.Database;
 using Npgsql;
+using KbPathways.Testing;
 
 namespace KbPathways.Host.Tests;
 
@@ -37,7 +38,7 @@ public class AccessLogTests(HostFixture host)
             (() => huisarts.Fire(id, new { trigger = "verwezenNaarTweedeLijn", data = new { verwijsvraag = "x" } }), "U", "trajectory.fire", "p-log", true),
             (() => huisarts.PostAsJsonAsync("/api/patients/p-log/kb-mark", new { reason = "x" }), "U", "patient.kb-mark", "p-log", true),
             (() => huisarts.GetAsync("/api/patients/p-log"), "R", "patient.read", "p-log", true),
-            (() => host.Client(practice, "poh-ggz").Fire(id, new { trigger = "terugkoppelingOntvangen", data = new { terugkoppeling = "x" } }), "U", "trajectory.fire", null, false),
+            (() => host.Client(practice, "poh-ggz").Fire(id, new { trigger = "terugkoppelingOntvangen", data = new { terugkoppeling = "x" } }), "U", "trajectory.fire", "p-log", false),
             (() => huisarts.GetAsync($"/api/trajectories/{Guid.NewGuid()}"), "R", "trajectory.read", null, false),
             (() => host.Client(practice, "huisarts").GetAsync("/api/access-log"), "R", "access-log.read", null, false),
         };
@@ -51,7 +52,7 @@ public class AccessLogTests(HostFixture host)
             entry.GetProperty("action").GetString().ShouldBe(action, type);
             entry.GetProperty("eventType").GetString().ShouldBe(type);
             entry.GetProperty("authorised").GetBoolean().ShouldBe(authorised, type);
-            if (patient is not null) entry.GetProperty("patient").GetString().ShouldBe(patient, type);
+            entry.Strings("patients").ShouldBe(patient is null ? [] : [patient], type);
             entry.GetProperty("practice").GetString().ShouldBe(practice);
             entry.GetProperty("user").GetString().ShouldStartWith("user-");
             entry.GetProperty("accessPoint").GetString()!.ShouldContain("/api/");
@@ -59,7 +60,7 @@ public class AccessLogTests(HostFixture host)
             log[^2].GetProperty("eventType").GetString().ShouldBe("access-log.read");
             expectedCount += 2;
         }
-        (await Log("?patientId=p-log")).ShouldAllBe(e => e.GetProperty("patient").GetString() == "p-log");
+        (await Log("?patientId=p-log")).ShouldAllBe(e => e.Strings("patients").SequenceEqual(new[] { "p-log" }));
     }
 
     [Fact]
@@ -119,7 +120,7 @@ public class AccessLogTests(HostFixture host)
         var shown = page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("patientId").GetString()!).ToList();
         shown.Count.ShouldBe(200);
         var record = (await Log($"?patientId={shown[0]}")).Single(e => e.GetProperty("eventType").GetString() == "worklist.read");
-        record.GetProperty("patient").GetString()!.Split(',').Order().ShouldBe(shown.Order());
+        record.Strings("patients").Order().ShouldBe(shown.Order());
         (await Log($"?patientId={shown[^1]}")).ShouldContain(e => e.GetProperty("eventType").GetString() == "worklist.read");
         (await Log($"?patientId={patients.Except(shown).First()}")).ShouldNotContain(e => e.GetProperty("eventType").GetString() == "worklist.read");
         (await Log("?patientId=patient-met-een-lang-nummer-9999")).ShouldBeEmpty();
@@ -161,7 +162,7 @@ public class AccessLogTests(HostFixture host)
             refused.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege, sql);
         }
         var health = await (await host.Client(practice).GetAsync("/health")).Body();
-        health.GetProperty("accessLogAppendOnly").GetBoolean().ShouldBeTrue();
+        health.GetProperty("checks").GetProperty("access-log").GetProperty("data").GetProperty("appendOnly").GetBoolean().ShouldBeTrue();
     }
 
     [Fact]
@@ -172,7 +173,7 @@ public class AccessLogTests(HostFixture host)
         await using var admin = new NpgsqlConnection(scratchDb);
         await admin.OpenAsync();
         await new NpgsqlCommand($"DROP SCHEMA IF EXISTS {AuditSchema.Schema} CASCADE; {AuditSchema.CreateTables}", admin).ExecuteNonQueryAsync();
-        var scratch = new AccessLogStore(scratchDb);
+        var scratch = new AccessLogStore(scratchDb, new AccessLogSigning(new byte[32], ScratchDirectory.NewAccessLogHeadFile()));
         await scratch.EnsureAsync();
         for (var i = 0; i < 5; i++)
             await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", $"p{i}", null, "u", "u", practice, "test", true, null, null, false, 200));
@@ -190,6 +191,43 @@ public class AccessLogTests(HostFixture host)
         await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", "p9", null, "u", "u", practice, "test", true, null, null, false, 200));
         (await scratch.SealAsync()).ShouldBe(1); // sealing goes on after the break; the break stays visible
         (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(5, "seal 4 is missing"));
+        await new NpgsqlCommand($"DROP SCHEMA {AuditSchema.Schema} CASCADE", admin).ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Given_records_naming_odd_ids_and_one_the_database_refuses_When_appended_together_Then_the_others_are_stored_and_each_id_is_found_whole()
+    {
+        var scratchDb = host.AdminConnectionString.Replace("Database=kbpathways", "Database=postgres");
+        await using var admin = new NpgsqlConnection(scratchDb);
+        await admin.OpenAsync();
+        await new NpgsqlCommand($"DROP SCHEMA IF EXISTS {AuditSchema.Schema} CASCADE; {AuditSchema.CreateTables}", admin).ExecuteNonQueryAsync();
+        var scratch = new AccessLogStore(scratchDb, new AccessLogSigning(new byte[32], ScratchDirectory.NewAccessLogHeadFile()));
+        await scratch.EnsureAsync();
+        AccessLogEntry Entry(string[] patients, string user = "u", string action = "R") =>
+            new(0, DateTimeOffset.UtcNow, action, "trajectory.read", PatientList.Encode(patients), "obj\u0000", user, user, practice, "test\u0000", true, null, null, false, 200);
+
+        // Queued together, so they share a group commit; one has an action the column refuses.
+        var appends = new List<Task<long>>();
+        for (var i = 0; i < 100; i++) appends.Add(scratch.AppendAsync(Entry([$"p{i}"])));
+        var refused = scratch.AppendAsync(Entry(["p-x"], action: "XX"));
+        appends.Add(scratch.AppendAsync(Entry(["a,b"])));
+        appends.Add(scratch.AppendAsync(Entry(["nul\u0000", new string('z', 3000), "\ud800lone"], user: new string('u', 3000))));
+        appends.Add(scratch.AppendAsync(Entry(["a", "b"])));
+
+        var stored = await Task.WhenAll(appends);
+        stored.Distinct().Count().ShouldBe(appends.Count);
+        await Should.ThrowAsync<PostgresException>(() => refused);
+
+        (await scratch.QueryAsync(practice, "a,b", null, 10)).Single().Patients.ShouldBe(["a,b"]);
+        (await scratch.QueryAsync(practice, "a", null, 10)).Single().Patients.ShouldBe(["a", "b"]);
+        var odd = (await scratch.QueryAsync(practice, "nul\u0000", null, 10)).Single();
+        (await scratch.QueryAsync(practice, new string('z', 3000), null, 10)).Single().Sequence.ShouldBe(odd.Sequence);
+        (await scratch.QueryAsync(practice, "\ufffdlone", null, 10)).Single().Sequence.ShouldBe(odd.Sequence);
+        odd.Patients.ShouldContain("nul\u0000");
+        odd.User!.Length.ShouldBe(AccessLogStore.MaxText);
+        odd.AccessPoint.ShouldBe("test\ufffd");
+        (await scratch.SealAsync()).ShouldBe(appends.Count);
+        (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBeNull();
         await new NpgsqlCommand($"DROP SCHEMA {AuditSchema.Schema} CASCADE", admin).ExecuteNonQueryAsync();
     }
 }

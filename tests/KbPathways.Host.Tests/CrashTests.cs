@@ -167,7 +167,8 @@ public class CrashTests : IAsyncLifetime
         (await Summaries(db)).ShouldBe(before);
 
         // The access log survived every kill whole; records left unsealed by a kill are sealed by the next host.
-        var log = new AccessLogStore(postgres.ConnectionString);
+        var log = new AccessLogStore(postgres.ConnectionString, new AccessLogSigning(
+            KbPathways.Host.Identity.DevelopmentKeys.Read(AccessLogOptions.DevelopmentKeyFile), ScratchDirectory.NewAccessLogHeadFile()));
         while (await log.SealAsync() > 0) { }
         (await log.VerifyAsync(TimeSpan.Zero)).ShouldBeNull();
 

@@ -50,7 +50,7 @@ public sealed class HostProcess : IAsyncDisposable
         };
         foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "KbPathways.Host.dll"), "--urls", $"http://127.0.0.1:{port}",
                      $"--ConnectionStrings:Postgres={connectionString}", $"--Pathways:Path={pathways}", $"--Auth:SigningKey={signingKey}",
-                     "--Logging:LogLevel:Default=Warning",
+                     "--Logging:LogLevel:Default=Warning", $"--AccessLog:HeadFile={ScratchDirectory.NewAccessLogHeadFile()}",
                      .. settings ?? []])
             start.ArgumentList.Add(arg);
         var host = new HostProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));

@@ -26,6 +26,18 @@ public sealed class ScratchDirectory : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// A head file of its own for one host start: in the development key's folder when there is one (removed with it),
+    /// else in the temporary folder. Two clusters of one run may get the same port in turn, so a head is never shared
+    /// by connection string.
+    /// </summary>
+    public static string NewAccessLogHeadFile()
+    {
+        var keyFile = Environment.GetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE");
+        var folder = keyFile is null ? System.IO.Path.GetTempPath() : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(keyFile)!, "heads");
+        return System.IO.Path.Combine(folder, $"kbpathways-access-log-head-{Guid.NewGuid():N}.json");
+    }
+
     public void Dispose()
     {
         foreach (var directory in new[] { Path, Path + "-key" })

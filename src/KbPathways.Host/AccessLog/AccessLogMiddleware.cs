@@ -1,4 +1,3 @@
-using System.Text.Json;
 using KbPathways.Host.Api;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
@@ -8,28 +7,34 @@ namespace KbPathways.Host.AccessLog;
 
 /// <summary>
 /// NEN 7513: every request to a patient-data route — read, write, search, access-log view, and every denied attempt
-/// — leaves exactly one record. A command endpoint (start, step) puts its record in the command's own transaction
+/// — leaves exactly one record. The patients a record names are the ones the endpoint itself read or wrote, which it
+/// says through <see cref="Names"/> or <see cref="Enlist"/>; nothing a client sends (a query string, a body) is taken
+/// for them. A command endpoint (start, step, KB mark, erasure) puts its record in the command's own transaction
 /// (<see cref="Enlist"/>), so the change and its record commit together. Otherwise the response is held back until
 /// its record is stored; if the record cannot be stored, the caller gets 503 and no patient data.
 /// </summary>
 public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log, ILogger<AccessLogMiddleware> logger)
 {
-    private const string NamedPatients = "kbpathways.access-log.patients";
     private const string PendingRecord = "kbpathways.access-log.pending";
 
-    /// <summary>This request's record, until it is stored: when the request started, and whether a command committed it.</summary>
+    /// <summary>This request's record, until it is stored: when the request started, the patients the endpoint named,
+    /// whether a command committed the record, and whether a change was committed without it.</summary>
     private sealed class Pending(DateTimeOffset at)
     {
         public DateTimeOffset At { get; } = at;
+        public SortedSet<string> Patients { get; } = new(StringComparer.Ordinal);
         public bool Committed { get; set; }
+        public bool Changed { get; set; }
     }
 
     /// <summary>
-    /// An endpoint that knows which patients its answer shows says so here, and the record names exactly those;
-    /// otherwise the response is searched for <c>patientId</c>s.
+    /// The endpoint read, wrote or tried to act on these patients of the caller's practice: the record names them (as
+    /// well as any named before in the same request).
     /// </summary>
-    public static void Names(HttpContext context, IEnumerable<string> patients) =>
-        context.Items[NamedPatients] = string.Join(",", new SortedSet<string>(patients, StringComparer.Ordinal));
+    public static void Names(HttpContext context, IEnumerable<string> patients)
+    {
+        if (context.Items[PendingRecord] is Pending pending) pending.Patients.UnionWith(patients);
+    }
 
     /// <summary>
     /// For an endpoint that commits a command: adds this request's record to the command's own transaction, so the
@@ -40,7 +45,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
     public static void Enlist(HttpContext context, IDocumentSession session, int status, string patient)
     {
         if (context.Items[PendingRecord] is not Pending pending) return;
-        var (sql, values) = AccessLogStore.InsertCommand(Entry(context, Segments(context.Request), CurrentUser.From(context.User), pending.At, status, patient));
+        pending.Patients.Add(patient);
+        var (sql, values) = AccessLogStore.InsertCommand(Entry(context, Segments(context.Request), CurrentUser.From(context.User), pending.At, status, pending.Patients));
         session.QueueSqlCommand(sql, values);
     }
 
@@ -50,12 +56,18 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         if (context.Items[PendingRecord] is Pending pending) pending.Committed = true;
     }
 
+    /// <summary>The endpoint committed a change without its record (a migration moves trajectories one at a time).</summary>
+    public static void Changed(HttpContext context)
+    {
+        if (context.Items[PendingRecord] is Pending pending) pending.Changed = true;
+    }
+
     public static bool IsPatientData(PathString path) =>
         path.StartsWithSegments("/api/trajectories") || path.StartsWithSegments("/api/patients") || path.StartsWithSegments("/api/access-log")
         || path.StartsWithSegments("/api/whatif") || path.StartsWithSegments("/api/migrations")
         || path.StartsWithSegments("/api/worklist") || path.StartsWithSegments("/api/dashboard") || path.StartsWithSegments("/api/quality");
 
-    public async Task InvokeAsync(HttpContext context, IDocumentStore store)
+    public async Task InvokeAsync(HttpContext context)
     {
         if (!IsPatientData(context.Request.Path))
         {
@@ -77,7 +89,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         }
         try
         {
-            if (!pending.Committed) await log.AppendAsync(await Describe(context, store, pending.At, buffer));
+            if (!pending.Committed)
+                await log.AppendAsync(Entry(context, Segments(context.Request), CurrentUser.From(context.User), pending.At, context.Response.StatusCode, pending.Patients));
         }
         catch (Exception e)
         {
@@ -86,7 +99,9 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
             await Problems.Write(context, new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
                 Status = 503, Title = "Temporarily unavailable", Type = "https://kbpathways.example/problems/unavailable",
-                Detail = "The access could not be logged, so no patient data was returned. Try again shortly.",
+                Detail = pending.Changed
+                    ? "The change was saved, but the access could not be logged, so its answer is withheld. Check the result before trying again."
+                    : "The access could not be logged, so nothing was changed and no patient data was returned. Try again shortly.",
             });
             return;
         }
@@ -94,32 +109,11 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         await buffer.CopyToAsync(body, context.RequestAborted);
     }
 
-    private static async Task<AccessLogEntry> Describe(HttpContext context, IDocumentStore store, DateTimeOffset at, MemoryStream buffer)
-    {
-        var request = context.Request;
-        var segments = Segments(request);
-        var user = CurrentUser.From(context.User);
-        var status = context.Response.StatusCode;
-        var objectId = ObjectOf(request, segments);
-        var patient = segments[1] == "patients" && segments.Length > 2 ? segments[2]
-            : request.Query["patientId"].FirstOrDefault() is { Length: > 0 } searched ? searched
-            : status >= 300 ? null
-            : context.Items.TryGetValue(NamedPatients, out var named) ? (string)named! is { Length: > 0 } list ? list : null
-            : PatientIn(buffer);
-        if (patient is null && status < 300 && segments[1] == "trajectories" && Guid.TryParse(objectId, out var id) && user is not null)
-        {
-            await using var session = store.QuerySession();
-            var summary = await session.LoadAsync<TrajectorySummary>(id);
-            patient = summary?.Practice == user.Practice ? summary.PatientId : null;
-        }
-        return Entry(context, segments, user, at, status, patient);
-    }
-
-    private static AccessLogEntry Entry(HttpContext context, string[] segments, CurrentUser? user, DateTimeOffset at, int status, string? patient)
+    private static AccessLogEntry Entry(HttpContext context, string[] segments, CurrentUser? user, DateTimeOffset at, int status, IEnumerable<string> patients)
     {
         var request = context.Request;
         var (action, type) = Classify(request.Method, segments);
-        return new AccessLogEntry(0, at, action, type, patient, ObjectOf(request, segments), user?.UserId ?? context.User.FindFirst(KbClaims.Subject)?.Value,
+        return new AccessLogEntry(0, at, action, type, PatientList.Encode(patients), ObjectOf(request, segments), user?.UserId ?? context.User.FindFirst(KbClaims.Subject)?.Value,
             context.User.FindFirst("on_behalf_of")?.Value ?? user?.UserId, user?.Practice,
             $"{context.Connection.RemoteIpAddress} {request.Method} {request.Path}", status is >= 200 and < 300,
             null, null, false, status, "");
@@ -141,6 +135,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         ("DELETE", _, "patients") => ("D", "patient.erase"),
         ("POST", 5, "patients") => ("U", "patient.kb-mark.remove"),
         ("POST", _, "patients") => ("U", "patient.kb-mark"),
+        ("GET", 3, "access-log") when s[2] == "verify" => ("R", "access-log.verify"),
         ("GET", _, "access-log") => ("R", "access-log.read"),
         (_, _, "migrations") => ("U", "trajectory.migrate"),
         (_, _, "whatif") => ("R", "whatif.run"),
@@ -149,30 +144,4 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         (_, _, "quality") => ("R", "quality.read"), // figures derived from every patient's trajectories
         _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),
     };
-
-    /// <summary>The patients a successful response is about: every <c>patientId</c> in it, at any depth up to 3.</summary>
-    private static string? PatientIn(MemoryStream buffer)
-    {
-        try
-        {
-            var found = new SortedSet<string>(StringComparer.Ordinal);
-            Collect(JsonDocument.Parse(buffer.ToArray()).RootElement, 0, found);
-            return found.Count == 0 ? null : string.Join(",", found);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static void Collect(JsonElement json, int depth, SortedSet<string> found)
-    {
-        if (depth > 3) return;
-        if (json.ValueKind == JsonValueKind.Array)
-            foreach (var item in json.EnumerateArray()) Collect(item, depth + 1, found);
-        else if (json.ValueKind == JsonValueKind.Object)
-            foreach (var property in json.EnumerateObject())
-                if (property.Name == "patientId" && property.Value.ValueKind == JsonValueKind.String) found.Add(property.Value.GetString()!);
-                else Collect(property.Value, depth + 1, found);
-    }
 }

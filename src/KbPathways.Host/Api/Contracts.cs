@@ -56,3 +56,14 @@ public sealed record PathwayDetail(
     IReadOnlyList<string> Roles, IReadOnlyList<string> States, IReadOnlyDictionary<string, string> Settings, string Mermaid);
 
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+
+/// <summary>The paging of list routes: page 1 and up (any page past the last is empty), 50 items by default, at most 200.</summary>
+public static class Paging
+{
+    public const int MaxPageSize = 200;
+
+    public static (int Number, int Size) Of(int? page, int? pageSize) => (Math.Max(page ?? 1, 1), Math.Clamp(pageSize ?? 50, 1, MaxPageSize));
+
+    /// <summary>Whether the page starts past the last item (in 64 bits: page 2147483647 of 200 is far past any list).</summary>
+    public static bool Beyond(int number, int size, int total) => (long)(number - 1) * size >= total;
+}

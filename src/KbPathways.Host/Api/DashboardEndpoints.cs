@@ -43,10 +43,9 @@ public static class DashboardEndpoints
         var data = await service.LoadAsync(user.Practice, ct);
         var mine = Open(data).SelectMany(c => c.Items).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
-        var size = Math.Clamp(pageSize ?? 50, 1, ListTrajectoriesEndpoint.MaxPageSize);
-        var number = Math.Max(page ?? 1, 1);
+        var (number, size) = Paging.Of(page, pageSize);
         var now = clock.Now;
-        var items = mine.Skip((number - 1) * size).Take(size).Select(i => At(i, now)).ToList();
+        var items = Paging.Beyond(number, size, mine.Count) ? [] : mine.Skip((number - 1) * size).Take(size).Select(i => At(i, now)).ToList();
         AccessLog.AccessLogMiddleware.Names(http, items.Select(i => i.PatientId));
         return new PagedList<WorkItem>(items, number, size, mine.Count);
     }

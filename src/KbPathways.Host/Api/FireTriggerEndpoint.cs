@@ -25,6 +25,23 @@ public static class FireTriggerEndpoint
     public static async Task<IResult> Post(Guid id, FireRequest request, HttpContext http, CurrentUser user,
         TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, BusinessClock clock, CancellationToken ct)
     {
+        try
+        {
+            return await Fire(id, request, http, user, trajectories, catalog, store, clock, ct);
+        }
+        catch (PathwayRuleException)
+        {
+            // A refused step is an attempt on the trajectory's patient: its record names them (never for another practice's).
+            await using var session = store.QuerySession();
+            if (await session.LoadAsync<TrajectorySummary>(id, ct) is { } summary && summary.Practice == user.Practice)
+                AccessLogMiddleware.Names(http, [summary.PatientId]);
+            throw;
+        }
+    }
+
+    private static async Task<IResult> Fire(Guid id, FireRequest request, HttpContext http, CurrentUser user,
+        TrajectoryService trajectories, PathwayCatalog catalog, IDocumentStore store, BusinessClock clock, CancellationToken ct)
+    {
         request = Problems.Body(request);
         if (string.IsNullOrWhiteSpace(request.Trigger))
             return Results.Problem(Problems.BadRequest("trigger is required.", new() { ["trigger"] = ["is required"] }));

@@ -18,7 +18,7 @@ public static class MigrationEndpoint
 {
     [WolverinePost("/api/migrations")]
     public static async Task<MigrationReport> Post(MigrationRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
-        TrajectoryService trajectories, CancellationToken ct)
+        TrajectoryService trajectories, HttpContext http, CancellationToken ct)
     {
         var role = user.RequireOneOf(quality.Roles, "migrations");
         request = Problems.Body(request);
@@ -26,6 +26,8 @@ public static class MigrationEndpoint
         var dryRun = request.DryRun ?? true;
         var actor = new Actor(user.UserId, role);
         var outcomes = await trajectories.MigrateAsync(user.Practice, target, request.Mapping ?? [], actor, dryRun, ct);
+        AccessLog.AccessLogMiddleware.Names(http, outcomes.Select(o => o.PatientId));
+        if (!dryRun && outcomes.Any(o => o.CanMove)) AccessLog.AccessLogMiddleware.Changed(http);
         return new MigrationReport(target.Id, target.Version, target.Hash, dryRun, outcomes.Count, outcomes.Count(o => o.CanMove), outcomes);
     }
 }

@@ -1,4 +1,5 @@
 using KbPathways.Domain.Patients;
+using KbPathways.Host.AccessLog;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using Marten;
@@ -35,22 +36,42 @@ public static class PatientViews
     }
 }
 
+/// <summary>
+/// The patient routes act on the patient their path names, in the caller's practice: the id is checked first (422 when
+/// it is not a valid patient id) and the request's access-log record names that patient, whatever the outcome.
+/// </summary>
+public static class PatientRoute
+{
+    public static string Subject(HttpContext http, string patientId)
+    {
+        PatientIds.Require(patientId);
+        AccessLogMiddleware.Names(http, [patientId]);
+        return patientId;
+    }
+
+    /// <summary>Puts the request's access-log record in the command's transaction.</summary>
+    public static Action<IDocumentSession> Record(HttpContext http, string patientId) =>
+        session => AccessLogMiddleware.Enlist(http, session, StatusCodes.Status200OK, patientId);
+}
+
 public static class GetPatientEndpoint
 {
     [WolverineGet("/api/patients/{patientId}")]
     public static async Task<PatientView> Get(string patientId, CurrentUser user, IDocumentStore store, PatientService patients,
-        PathwayCatalog catalog, CancellationToken ct) =>
-        await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
+        PathwayCatalog catalog, HttpContext http, CancellationToken ct) =>
+        await PatientViews.Load(store, patients, catalog, user.Practice, PatientRoute.Subject(http, patientId), ct) ?? throw new NotFoundException();
 }
 
 public static class PlaceKbMarkEndpoint
 {
     [WolverinePost("/api/patients/{patientId}/kb-mark")]
     public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
-        PatientService patients, PathwayCatalog catalog, CancellationToken ct)
+        PatientService patients, PathwayCatalog catalog, HttpContext http, CancellationToken ct)
     {
+        PatientRoute.Subject(http, patientId);
         request = Problems.Body(request);
-        await patients.PlaceMarkAsync(user.Practice, patientId, user.Caller, request.Code, request.Reason, ct);
+        await patients.PlaceMarkAsync(user.Practice, patientId, user.Caller, request.Code, request.Reason, PatientRoute.Record(http, patientId), ct);
+        AccessLogMiddleware.Committed(http);
         return (await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct))!;
     }
 }
@@ -59,10 +80,12 @@ public static class RemoveKbMarkEndpoint
 {
     [WolverinePost("/api/patients/{patientId}/kb-mark/remove")]
     public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
-        PatientService patients, PathwayCatalog catalog, CancellationToken ct)
+        PatientService patients, PathwayCatalog catalog, HttpContext http, CancellationToken ct)
     {
+        PatientRoute.Subject(http, patientId);
         request = Problems.Body(request);
-        await patients.RemoveMarkAsync(user.Practice, patientId, user.Caller, request.Reason, ct);
+        await patients.RemoveMarkAsync(user.Practice, patientId, user.Caller, request.Reason, PatientRoute.Record(http, patientId), ct);
+        AccessLogMiddleware.Committed(http);
         return await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
     }
 }
@@ -75,6 +98,11 @@ public static class RemoveKbMarkEndpoint
 public static class ErasePatientEndpoint
 {
     [WolverineDelete("/api/patients/{patientId}")]
-    public static Task<ErasureReceipt> Delete(string patientId, CurrentUser user, PatientService patients, CancellationToken ct) =>
-        patients.EraseAsync(user.Practice, patientId, user.Caller, ct);
+    public static async Task<ErasureReceipt> Delete(string patientId, CurrentUser user, PatientService patients, HttpContext http, CancellationToken ct)
+    {
+        PatientRoute.Subject(http, patientId);
+        var receipt = await patients.EraseAsync(user.Practice, patientId, user.Caller, PatientRoute.Record(http, patientId), ct);
+        AccessLogMiddleware.Committed(http);
+        return receipt;
+    }
 }

@@ -72,7 +72,8 @@ public static class Problems
     public static Task Write(HttpContext context, ProblemDetails problem)
     {
         context.Response.StatusCode = problem.Status ?? 500;
-        problem.Instance ??= context.Request.Path;
+        // The route's pattern, not the path: a path can hold a patient id, and nothing personal goes into an error.
+        problem.Instance ??= (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } pattern ? "/" + pattern.TrimStart('/') : null;
         return context.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json");
     }
 
@@ -94,6 +95,19 @@ public static class Problems
             }
         return false;
     }
+
+    /// <summary>The longest path and query string a request may have.</summary>
+    public const int MaxUriLength = 8 * 1024;
+
+    /// <summary>A request whose path and query string are longer than <see cref="MaxUriLength"/> gets 414.</summary>
+    public static Task UriLimit(HttpContext context, RequestDelegate next) =>
+        context.Request.Path.Value?.Length + context.Request.QueryString.Value?.Length > MaxUriLength
+            ? Write(context, new ProblemDetails
+            {
+                Status = StatusCodes.Status414UriTooLong, Title = "Address too long", Type = "https://kbpathways.example/problems/uri-too-long",
+                Detail = $"The path and query string may be at most {MaxUriLength} characters.",
+            })
+            : next(context);
 
     /// <summary>Maps exceptions from anywhere in the pipeline to problems; unknown ones become a bare 500.</summary>
     public static async Task Middleware(HttpContext context, RequestDelegate next)

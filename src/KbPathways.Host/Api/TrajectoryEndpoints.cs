@@ -1,4 +1,5 @@
 using System.Text.Json;
+using KbPathways.Domain.Patients;
 using KbPathways.Domain.Trajectories;
 using KbPathways.Host.AccessLog;
 using KbPathways.Host.Identity;
@@ -21,7 +22,9 @@ public static class StartTrajectoryEndpoint
         if (string.IsNullOrWhiteSpace(request.PatientId)) missing["patientId"] = ["is required"];
         if (string.IsNullOrWhiteSpace(request.Pathway)) missing["pathway"] = ["is required"];
         if (missing.Count > 0) return Results.Problem(Problems.BadRequest("patientId and pathway are required.", missing));
-        var result = await trajectories.StartAsync(user.Practice, user.Caller, request.PatientId!, request.Pathway!,
+        var patient = PatientIds.Require(request.PatientId);
+        AccessLogMiddleware.Names(http, [patient]); // a refused start is an attempt on this patient, and its record says so
+        var result = await trajectories.StartAsync(user.Practice, user.Caller, patient, request.Pathway!,
             request.Data ?? new Dictionary<string, JsonElement>(), (session, started) =>
             {
                 AccessLogMiddleware.Enlist(http, session, StatusCodes.Status201Created, started.PatientId);
@@ -38,32 +41,37 @@ public static class GetTrajectoryEndpoint
     /// <summary><c>?asOf=</c> (ISO 8601 time) or <c>?version=</c> return the trajectory as it was then.</summary>
     [WolverineGet("/api/trajectories/{id}")]
     public static async Task<TrajectoryView> Get(Guid id, CurrentUser user, IDocumentStore store, TrajectoryService trajectories,
-        PathwayCatalog catalog, DateTimeOffset? asOf, int? version, CancellationToken ct)
+        PathwayCatalog catalog, DateTimeOffset? asOf, int? version, HttpContext http, CancellationToken ct)
     {
         if (version < 1) throw new PathwayRuleException(RejectionKind.InvalidData, "version starts at 1", [new("version", "must be 1 or higher")]);
         await using var session = store.QuerySession();
         var trajectory = await trajectories.LoadAsync(session, user.Practice, id, ct, version ?? 0, asOf) ?? throw new NotFoundException();
+        AccessLogMiddleware.Names(http, [trajectory.PatientId]);
         return TrajectoryView.Of(trajectory, catalog.ByHash(trajectory.DefinitionHash)!, user.Roles);
     }
 }
 
 public static class ListTrajectoriesEndpoint
 {
-    public const int MaxPageSize = 200;
-
     [WolverineGet("/api/trajectories")]
     public static async Task<PagedList<TrajectorySummary>> Get(CurrentUser user, IDocumentStore store, string? patientId, string? pathway,
-        string? state, int? page, int? pageSize, CancellationToken ct)
+        string? state, int? page, int? pageSize, HttpContext http, CancellationToken ct)
     {
+        if (!string.IsNullOrEmpty(patientId))
+        {
+            PatientIds.Require(patientId);
+            AccessLogMiddleware.Names(http, [patientId]); // a search for a patient is an access to them, found or not
+        }
         await using var session = store.QuerySession();
-        var size = Math.Clamp(pageSize ?? 50, 1, MaxPageSize);
-        var number = Math.Max(page ?? 1, 1);
+        var (number, size) = Paging.Of(page, pageSize);
         var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice);
         if (!string.IsNullOrEmpty(patientId)) query = query.Where(t => t.PatientId == patientId);
         if (!string.IsNullOrEmpty(pathway)) query = query.Where(t => t.PathwayId == pathway);
         if (!string.IsNullOrEmpty(state)) query = query.Where(t => t.State == state);
         var total = await query.CountAsync(ct);
-        var items = await query.OrderByDescending(t => t.LastChangedAt).Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var items = Paging.Beyond(number, size, total) ? []
+            : await query.OrderByDescending(t => t.LastChangedAt).Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        AccessLogMiddleware.Names(http, items.Select(t => t.PatientId));
         return new PagedList<TrajectorySummary>(items, number, size, total);
     }
 }
@@ -72,12 +80,13 @@ public static class TrajectoryHistoryEndpoint
 {
     [WolverineGet("/api/trajectories/{id}/history")]
     public static async Task<IReadOnlyList<HistoryEntry>> Get(Guid id, CurrentUser user, IDocumentStore store, TrajectoryService trajectories,
-        CancellationToken ct)
+        HttpContext http, CancellationToken ct)
     {
         await using var session = store.QuerySession();
         var events = await trajectories.FetchAsync(session, id, ct);
         if (!TrajectoryService.IsReadable(events, user.Practice)) throw new NotFoundException();
         var started = (TrajectoryStarted)events[0].Data;
+        AccessLogMiddleware.Names(http, [started.PatientId]);
         return [.. events.Select(e => e.Data switch
         {
             TrajectoryStarted s => new HistoryEntry((int)e.Version, "TrajectoryStarted", s.StartedAt, new ActorView(s.Actor.UserId, s.Actor.Role),

@@ -26,12 +26,14 @@ public sealed record WhatIfRequest(string? Candidate, string? State, DateTimeOff
 public static class WhatIfEndpoint
 {
     [WolverinePost("/api/whatif")]
-    public static Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
-        ReplayService replay, CancellationToken ct)
+    public static async Task<WhatIfReport> Post(WhatIfRequest request, CurrentUser user, QualityOptions quality, PathwayCatalog catalog,
+        ReplayService replay, HttpContext http, CancellationToken ct)
     {
         user.RequireOneOf(quality.Roles, "what-if replays");
         var candidate = Candidates.Load(Problems.Body(request).Candidate, catalog);
-        return replay.WhatIfAsync(user.Practice, candidate, new ReplaySelection(request.State, request.StartedFrom, request.StartedTo), ct);
+        var report = await replay.WhatIfAsync(user.Practice, candidate, new ReplaySelection(request.State, request.StartedFrom, request.StartedTo), ct);
+        AccessLog.AccessLogMiddleware.Names(http, report.Items.Select(i => i.PatientId)); // every trajectory replayed was read
+        return report;
     }
 }
 
@@ -39,6 +41,9 @@ public static class WhatIfEndpoint
 public static class Candidates
 {
     public const string CandidateFile = "candidate.yaml";
+
+    /// <summary>An answer lists at most this many of a candidate's errors (and says how many there are).</summary>
+    public const int MaxErrors = 100;
 
     public static PathwayDefinition Load(string? text, PathwayCatalog catalog)
     {
@@ -50,8 +55,11 @@ public static class Candidates
             result = PathwayLoader.Load([.. catalog.All.Where(d => d.Practice is null).Select(d => d.Sources[0]), new PathwaySource(CandidateFile, text)]);
         var problems = result.Errors.Where(e => e.Location.File == CandidateFile).Select(e => e.ToString()).ToList();
         if (problems.Count > 0)
-            throw new PathwayRuleException(RejectionKind.InvalidData, "the candidate pathway has errors",
-                [.. problems.Select(p => new Domain.Pathways.Engine.FieldError("candidate", p))]);
+            throw new PathwayRuleException(RejectionKind.InvalidData,
+                problems.Count > MaxErrors
+                    ? $"the candidate pathway has {problems.Count} errors; the first {MaxErrors} are listed"
+                    : "the candidate pathway has errors",
+                [.. problems.Take(MaxErrors).Select(p => new Domain.Pathways.Engine.FieldError("candidate", p))]);
         return result.Definitions.Single(d => d.Sources[^1].File == CandidateFile);
     }
 }

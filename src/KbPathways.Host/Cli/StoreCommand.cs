@@ -10,7 +10,7 @@ namespace KbPathways.Host.Cli;
 
 /// <summary>
 /// Commands that work on the event store with the host's configuration (same connection string, or the same embedded
-/// PostgreSQL), without serving HTTP: <c>rebuild</c> and <c>whatif</c>.
+/// PostgreSQL), without serving HTTP: <c>rebuild</c>, <c>whatif</c> and <c>access-log verify</c>.
 /// </summary>
 public static class StoreCommand
 {
@@ -20,6 +20,8 @@ public static class StoreCommand
           whatif --practice <id> --candidate <file.yaml> [--state <state>] [--from yyyy-MM-dd] [--to yyyy-MM-dd] [--json]
                                                           replay the practice's trajectories against a candidate pathway;
                                                           writes nothing
+          access-log verify                               verify the access log's chain, signatures and signed head;
+                                                          exit 0 when intact, 1 naming the first broken or missing record
         Host settings may follow, e.g. --ConnectionStrings:Postgres="Host=…"
         """;
 
@@ -27,6 +29,16 @@ public static class StoreCommand
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors, CancellationToken ct = default)
     {
+        if (args.Contains("--help") || args.Contains("-h") || args.Contains("help"))
+        {
+            output.WriteLine(Usage);
+            return 0;
+        }
+        if (args is ["access-log", var sub, ..])
+        {
+            if (sub != "verify") return Fail(errors, $"unknown access-log command '{sub}'\n" + Usage);
+            args = ["access-log", .. args.Skip(2)];
+        }
         var command = args.FirstOrDefault();
         Dictionary<string, string> options;
         string[] hostArgs;
@@ -40,14 +52,18 @@ public static class StoreCommand
         }
         if (command == "whatif" && (!options.ContainsKey("--practice") || !options.ContainsKey("--candidate")))
             return Fail(errors, "whatif needs --practice and --candidate\n" + Usage);
-        if (command is not ("rebuild" or "whatif")) return Fail(errors, Usage);
+        if (command is not ("rebuild" or "whatif" or "access-log")) return Fail(errors, Usage);
+        if (command == "whatif" && !File.Exists(options["--candidate"])) return Fail(errors, $"no candidate file at '{options["--candidate"]}'");
 
         var app = await KbPathwaysApp.BuildAsync(hostArgs, serving: false);
         try
         {
-            return command == "rebuild"
-                ? await Rebuild(app.Services.GetRequiredService<ReplayService>(), output, errors, ct)
-                : await WhatIf(app.Services, options, output, errors, ct);
+            return command switch
+            {
+                "rebuild" => await Rebuild(app.Services.GetRequiredService<ReplayService>(), output, errors, ct),
+                "access-log" => await VerifyAccessLog(app.Services.GetRequiredService<AccessLog.AccessLogStore>(), output, errors, ct),
+                _ => await WhatIf(app.Services, options, output, errors, ct),
+            };
         }
         catch (PathwayRuleException e)
         {
@@ -71,6 +87,27 @@ public static class StoreCommand
         var seconds = started.Elapsed.TotalSeconds;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rebuilt {result.Trajectories} trajectory summaries from {result.Events} events in {seconds:0.0} s ({result.Events / Math.Max(seconds, 0.001):0} events/s); removed {result.Removed} without a stream"));
+        return 0;
+    }
+
+    /// <summary>Exit 0: intact; 1: broken (the first break named).</summary>
+    private static async Task<int> VerifyAccessLog(AccessLog.AccessLogStore log, TextWriter output, TextWriter errors, CancellationToken ct)
+    {
+        await log.EnsureAsync(ct);
+        var result = await log.CheckAsync(ct: ct);
+        var head = result.Head is { } h
+            ? string.Create(CultureInfo.InvariantCulture, $"the signed head ({log.Signing.HeadFile}) names seal {h.Position:N0} of {h.At:u}")
+            : $"no signed head yet in {log.Signing.HeadFile}";
+        var signed = result.SignedFrom is { } from ? string.Create(CultureInfo.InvariantCulture, $"signed from seal {from:N0}") : "no signed seals";
+        if (result.Break is { } found)
+        {
+            errors.WriteLine(found.Sequence is { } seq
+                ? string.Create(CultureInfo.InvariantCulture, $"access log BROKEN at record {seq}: {found.Problem}")
+                : $"access log BROKEN: {found.Problem}");
+            errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"checked {result.Seals:N0} seals before the break; {signed}; {head}"));
+            return 1;
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"access log intact: {result.Seals:N0} seals verified; {signed}; {head}"));
         return 0;
     }
 

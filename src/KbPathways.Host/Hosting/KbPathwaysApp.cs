@@ -9,6 +9,7 @@ using KbPathways.Host.Pathways;
 using KbPathways.Projections;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -27,6 +28,8 @@ namespace KbPathways.Host.Hosting;
 /// </summary>
 public static class KbPathwaysApp
 {
+    private const string Ready = "ready";
+
     /// <param name="serving">false for a command that only uses the store (rebuild, whatif): it accepts no requests,
     /// so it needs no production signing key.</param>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null, bool serving = true)
@@ -52,8 +55,14 @@ public static class KbPathwaysApp
             throw new InvalidOperationException($"pathways in '{pathwaysPath}' have errors:\n{string.Join('\n', loaded.Errors)}");
 
         var auth = config.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
-        if (serving && auth.IsDevelopmentKey && builder.Environment.IsProduction() && config["Auth:AllowDevelopmentKey"] != "true")
+        var demoKeysAllowed = config["Auth:AllowDevelopmentKey"] == "true";
+        if (serving && auth.IsDevelopmentKey && builder.Environment.IsProduction() && !demoKeysAllowed)
             throw new InvalidOperationException("Production needs Auth:SigningKey and Auth:Issuer (or Auth:AllowDevelopmentKey=true for a demo).");
+        var accessLog = config.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions();
+        if (serving && accessLog.IsDevelopmentKey && builder.Environment.IsProduction() && !demoKeysAllowed)
+            throw new InvalidOperationException("Production needs AccessLog:SealKey, a key the database never sees (or Auth:AllowDevelopmentKey=true for a demo).");
+        if (accessLog.VerifyEvery <= TimeSpan.Zero)
+            throw new InvalidOperationException("AccessLog:VerifyEvery must be a positive time span, e.g. 00:10:00.");
 
         var connection = config.GetConnectionString("Postgres");
         EmbeddedPostgres? embedded = null;
@@ -66,7 +75,7 @@ public static class KbPathwaysApp
 
         try
         {
-            return Build(builder, connection, loaded.Definitions, auth, embedded);
+            return Build(builder, connection, loaded.Definitions, auth, accessLog, embedded);
         }
         catch
         {
@@ -96,7 +105,7 @@ public static class KbPathwaysApp
     }
 
     private static WebApplication Build(WebApplicationBuilder builder, string connection,
-        IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, EmbeddedPostgres? embedded)
+        IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, AccessLogOptions accessLogOptions, EmbeddedPostgres? embedded)
     {
         connection = WithPreparedStatements(connection);
         builder.Services.AddKbPathways(o =>
@@ -129,10 +138,17 @@ public static class KbPathwaysApp
             ?? throw new UnauthorizedAccessException());
         AddIdentity(builder.Services, auth);
         builder.Services.AddOpenApi();
-        builder.Services.AddSingleton(new AccessLogStore(connection));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(new AccessLogStore(connection, accessLogOptions.Signing(connection, embedded)));
         builder.Services.AddHostedService<AccessLogSealer>();
+        builder.Services.AddSingleton<AccessLogVerifier>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLogVerifier>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
+            .AddCheck<PathwaysHealthCheck>("pathways", tags: [Ready])
+            .AddCheck<AccessLogHealthCheck>("access-log", tags: [Ready]);
         builder.Services.AddSingleton(builder.Configuration.GetSection("Quality").Get<QualityOptions>() ?? new QualityOptions());
-        builder.Services.AddSingleton(builder.Configuration.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions());
+        builder.Services.AddSingleton(accessLogOptions);
         AddTelemetry(builder);
         AddLimits(builder);
         if (embedded is not null) builder.Services.AddSingleton(embedded);
@@ -144,15 +160,21 @@ public static class KbPathwaysApp
         if (accessLog.RoleCanAlter == true)
             app.Logger.LogWarning("The database role of ConnectionStrings:Postgres can change or delete access-log records. " +
                 "Provision the access log as an administrator so the application may only read and append (docs/reliability.md).");
+        // An error status that no one gave a body (404 no such route, 405, 415, 403) gets a problem+json one.
+        app.UseStatusCodePages();
         app.Use(Problems.Middleware);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseMiddleware<AccessLogMiddleware>();
         app.Use(Problems.Middleware); // again inside the access log, so it records the problem a request ended in
+        app.Use(Problems.UriLimit);
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-docs").AllowAnonymous();
-        app.MapGet("/health", Health).AllowAnonymous();
+        // /health/live: the process answers; /health/ready and /health: the database, the pathways and the access log.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.Write }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous();
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous();
         DashboardPage.Map(app);
         // '?page=abc' is a 400 problem+json, not page 0.
         app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
@@ -188,7 +210,13 @@ public static class KbPathwaysApp
     private static void AddLimits(WebApplicationBuilder builder)
     {
         var limits = builder.Configuration.GetSection("Limits");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.GetValue<long?>("MaxBodyBytes") ?? 256 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = limits.GetValue<long?>("MaxBodyBytes") ?? 256 * 1024;
+            // Kestrel answers a longer request line itself, with an empty 414; up to this size it reaches Problems.UriLimit,
+            // which answers 414 problem+json (and the access log records it).
+            k.Limits.MaxRequestLineSize = 64 * 1024;
+        });
         var perSecond = limits.GetValue<int?>("RequestsPerSecond") ?? 100;
         var burst = limits.GetValue<int?>("Burst") ?? 200;
         builder.Services.AddRateLimiter(o =>
@@ -228,6 +256,11 @@ public static class KbPathwaysApp
             };
             jwt.Events = new JwtBearerEvents
             {
+                OnForbidden = context => Problems.Write(context.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails
+                {
+                    Status = 403, Title = "Not allowed", Type = "https://kbpathways.example/problems/forbidden",
+                    Detail = "The token must name one user (sub) and one practice (practice), each a single non-empty text.",
+                }),
                 OnChallenge = async context =>
                 {
                     context.HandleResponse();
@@ -240,23 +273,63 @@ public static class KbPathwaysApp
             };
         });
         // Every endpoint needs a token with a user and a practice, unless it says AllowAnonymous.
+        // (CurrentUser.From accepts exactly one non-empty text for each; an array, an object or an empty text is refused.)
         services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
-            .RequireAuthenticatedUser().RequireClaim(KbClaims.Subject).RequireClaim(KbClaims.Practice).Build());
+            .RequireAuthenticatedUser().RequireAssertion(context => CurrentUser.From(context.User) is not null).Build());
     }
+}
 
-    private static async Task<IResult> Health(Marten.IDocumentStore store, PathwayCatalog catalog, AccessLogStore accessLog, CancellationToken ct)
+/// <summary>Ready when the database answers.</summary>
+public sealed class DatabaseHealthCheck(Marten.IDocumentStore store) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await using var session = store.QuerySession();
-            await session.QueryAsync<int>("select 1", ct);
-            return catalog.All.Count > 0
-                ? Results.Ok(new { status = "ready", pathways = catalog.All.Count, accessLogAppendOnly = accessLog.RoleCanAlter == false })
-                : Results.Json(new { status = "no pathways loaded" }, statusCode: 503);
+            await session.QueryAsync<int>("select 1", cancellationToken);
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("reachable");
         }
-        catch (Exception)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return Results.Json(new { status = "database unreachable" }, statusCode: 503);
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("database unreachable");
         }
+    }
+}
+
+/// <summary>Ready when pathways are loaded.</summary>
+public sealed class PathwaysHealthCheck(PathwayCatalog catalog) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(catalog.All.Count > 0
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy($"{catalog.All.Count} loaded",
+                new Dictionary<string, object> { ["count"] = catalog.All.Count })
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("no pathways loaded"));
+}
+
+/// <summary>
+/// The health answer as JSON: <c>status</c> (<c>ready</c>, <c>degraded</c> — still serving, 200 — or
+/// <c>unavailable</c>, 503) and per check its status, description and data.
+/// </summary>
+public static class HealthResponse
+{
+    public static Task Write(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        var status = report.Status switch
+        {
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy => "ready",
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded => "degraded",
+            _ => "unavailable",
+        };
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status,
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description, data = e.Value.Data,
+            }),
+        });
     }
 }

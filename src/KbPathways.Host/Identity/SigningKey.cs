@@ -23,17 +23,29 @@ public sealed class AuthOptions
     /// <summary>Resolved once: the host validates and its tokens are signed with one key for its whole life.</summary>
     public SymmetricSecurityKey Key() => new(key ??= IsDevelopmentKey ? DevelopmentKey() : Convert.FromBase64String(SigningKey!));
 
-    public static string DevelopmentKeyFile => Path.Combine(
+    private static byte[] DevelopmentKey() => DevelopmentKeys.Read(DevelopmentKeys.SigningKeyFile);
+}
+
+/// <summary>
+/// The development keys (token signing, access-log seals), made once in the user's data folder — or in the folder of
+/// <c>KBPATHWAYS_DEV_KEY_FILE</c>, which names the signing key's file — and shared by every process of that user.
+/// </summary>
+public static class DevelopmentKeys
+{
+    public static string SigningKeyFile => Environment.GetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE") ?? Path.Combine(
         Environment.UserName == "root" ? "/var/lib/kbpathways" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "kbpathways"),
         "development-signing-key");
 
-    private static byte[] DevelopmentKey()
+    /// <summary>The folder the development keys are kept in.</summary>
+    public static string Folder => Path.GetDirectoryName(Path.GetFullPath(SigningKeyFile))!;
+
+    /// <summary>The key in <paramref name="file"/>, made (32 random bytes, readable by this user only) if there is none.</summary>
+    public static byte[] Read(string file)
     {
-        var file = Environment.GetEnvironmentVariable("KBPATHWAYS_DEV_KEY_FILE") ?? DevelopmentKeyFile;
         if (!File.Exists(file))
         {
             // Written aside and moved into place, so a process starting at the same moment never reads a half-written key.
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
             var aside = $"{file}.{Guid.NewGuid():N}.tmp";
             File.WriteAllBytes(aside, RandomNumberGenerator.GetBytes(32));
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(aside, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -30,12 +30,28 @@ public static class KbClaims
 /// <summary>The acting user, taken only from the validated token; clients never send practice, user or role in bodies.</summary>
 public sealed record CurrentUser(string UserId, string Practice, IReadOnlySet<string> Roles)
 {
+    /// <summary>
+    /// The user of a validated token, or null when the token does not name exactly one user (<c>sub</c>) and exactly one
+    /// practice (<c>practice</c>), each a non-empty text: an array (several claims), an object (a JSON-valued claim) or
+    /// an empty text is refused, never read as its first entry.
+    /// </summary>
     public static CurrentUser? From(ClaimsPrincipal principal)
     {
-        var user = principal.FindFirst(KbClaims.Subject)?.Value;
-        var practice = principal.FindFirst(KbClaims.Practice)?.Value;
-        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(practice)) return null;
+        var user = Single(principal, KbClaims.Subject);
+        var practice = Single(principal, KbClaims.Practice);
+        if (user is null || practice is null) return null;
         return new CurrentUser(user, practice, principal.FindAll(KbClaims.Role).Select(c => c.Value).ToHashSet());
+    }
+
+    private static string? Single(ClaimsPrincipal principal, string type)
+    {
+        Claim? found = null;
+        foreach (var claim in principal.FindAll(type))
+        {
+            if (found is not null) return null;
+            found = claim;
+        }
+        return found is { ValueType: ClaimValueTypes.String } && !string.IsNullOrWhiteSpace(found.Value) ? found.Value : null;
     }
 
     public Domain.Trajectories.Caller Caller => new(UserId, Roles);

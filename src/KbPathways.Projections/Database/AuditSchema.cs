@@ -25,8 +25,11 @@ public static class AuditSchema
         CREATE INDEX IF NOT EXISTS access_log_user ON {Log} (practice, user_id);
         CREATE TABLE IF NOT EXISTS {Seal} (
           position bigint PRIMARY KEY, seq bigint NOT NULL UNIQUE, prev_hash text NOT NULL, hash text NOT NULL,
-          sealed_at timestamptz NOT NULL DEFAULT now());
+          sealed_at timestamptz NOT NULL DEFAULT now(), mac text NULL);
         """;
+
+    /// <summary>Brings a log made before seals were signed up to date (its owner or a superuser runs it). Idempotent.</summary>
+    public const string AddSignatures = $"ALTER TABLE {Seal} ADD COLUMN IF NOT EXISTS mac text NULL;";
 
     /// <summary>
     /// Run by an administrator (superuser or CREATEROLE): creates the owner role and the tables, gives them to it,
@@ -37,6 +40,7 @@ public static class AuditSchema
           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{Owner}') THEN CREATE ROLE {Owner} NOLOGIN; END IF;
         END $$;
         {CreateTables}
+        {AddSignatures}
         ALTER SCHEMA {Schema} OWNER TO {Owner};
         ALTER TABLE {Log} OWNER TO {Owner};
         ALTER TABLE {Seal} OWNER TO {Owner};

@@ -22,6 +22,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public string DataDirectory { get; }
     public int Port { get; private set; }
+
+    /// <summary>Whether this process started the server: only then does it stop it. A command run beside a running
+    /// host uses the host's server and leaves it running.</summary>
+    public bool StartedHere { get; private set; }
     private string appUser = Superuser;
 
     /// <summary>The application's connection: the database owner, an ordinary role (a data directory made before
@@ -77,6 +81,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private async Task StartServer(int port, CancellationToken cancellation)
     {
         Port = port;
+        StartedHere = true;
         await Pg("pg_ctl", cancellation, "-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60",
             "-o", $"-p {Port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
     }
@@ -131,10 +136,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await provision.ExecuteNonQueryAsync(cancellation);
     }
 
-    /// <summary>Stops the server; a no-op when it is not running (stopped before, or its directory removed).</summary>
+    /// <summary>
+    /// Stops the server if this process started it; a no-op when it did not, or when it is not running (stopped before,
+    /// or its directory removed).
+    /// </summary>
     public async Task StopAsync()
     {
-        if (!File.Exists(Path.Combine(DataDirectory, "postmaster.pid"))) return;
+        if (!StartedHere || !File.Exists(Path.Combine(DataDirectory, "postmaster.pid"))) return;
         await Pg("pg_ctl", CancellationToken.None, "-D", DataDirectory, "-m", "fast", "-w", "stop");
     }
 
