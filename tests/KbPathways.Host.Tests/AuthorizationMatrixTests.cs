@@ -30,6 +30,8 @@ public class AuthorizationMatrixTests(HostFixture host)
     private static readonly Row[] Rows =
     [
         new("GET", "/health", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/health/live", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/health/ready", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/dashboard", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/dashboard/{asset}", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/openapi/{documentName}.json", null, HttpStatusCode.OK, HttpStatusCode.OK),
@@ -52,6 +54,7 @@ public class AuthorizationMatrixTests(HostFixture host)
         new("DELETE", "/api/patients/{patientId}", c => new HttpRequestMessage(HttpMethod.Delete, $"/api/patients/{c.Patient}"),
             HttpStatusCode.Forbidden, HttpStatusCode.NotFound),
         new("GET", "/api/access-log", c => Get($"/api/access-log?patientId={c.Patient}"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
+        new("GET", "/api/access-log/verify", _ => Get("/api/access-log/verify"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("GET", "/api/worklist", _ => Get("/api/worklist"), HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/api/dashboard", _ => Get("/api/dashboard"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("GET", "/api/quality", _ => Get("/api/quality?format=csv"), HttpStatusCode.Forbidden, HttpStatusCode.OK),

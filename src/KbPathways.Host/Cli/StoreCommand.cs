@@ -55,7 +55,8 @@ public static class StoreCommand
         if (command is not ("rebuild" or "whatif" or "access-log")) return Fail(errors, Usage);
         if (command == "whatif" && !File.Exists(options["--candidate"])) return Fail(errors, $"no candidate file at '{options["--candidate"]}'");
 
-        var app = await KbPathwaysApp.BuildAsync(hostArgs, serving: false);
+        // Quiet unless asked otherwise (a later --Logging:LogLevel:Default=… wins): the command's own output is what matters.
+        var app = await KbPathwaysApp.BuildAsync(["--Logging:LogLevel:Default=Warning", .. hostArgs], serving: false);
         try
         {
             return command switch

@@ -10,6 +10,7 @@ using KbPathways.Projections;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -172,9 +173,9 @@ public static class KbPathwaysApp
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-docs").AllowAnonymous();
         // /health/live: the process answers; /health/ready and /health: the database, the pathways and the access log.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.Write }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous();
-        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
         DashboardPage.Map(app);
         // '?page=abc' is a 400 problem+json, not page 0.
         app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
