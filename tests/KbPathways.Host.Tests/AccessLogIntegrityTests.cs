@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using KbPathways.Host.AccessLog;
 using KbPathways.Host.Cli;
 using KbPathways.Projections.Database;
@@ -148,6 +149,34 @@ public sealed class AccessLogIntegrityTests : IAsyncLifetime
         (exit, output) = await Command();
         exit.ShouldBe(1);
         output.ShouldContain($"access log BROKEN at record {first}: seal not signed");
+    }
+
+    [Fact]
+    public async Task Given_the_log_refusing_records_When_a_read_and_a_write_arrive_Then_503_saying_nothing_was_changed_and_nothing_is()
+    {
+        var huisarts = app.Client(address, practice, "huisarts");
+        await huisarts.Start("solk", "p-503");
+        await Admin($"REVOKE INSERT ON {AuditSchema.Log} FROM {EmbeddedPostgres.AppRole}");
+        try
+        {
+            foreach (var answer in new[]
+                     {
+                         await huisarts.GetAsync("/api/worklist"),
+                         await huisarts.PostAsJsonAsync("/api/patients/p-503/kb-mark", new { reason = "x" }),
+                     })
+            {
+                answer.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+                var problem = await answer.Body();
+                problem.GetProperty("detail").GetString()!.ShouldContain("nothing was changed and no patient data was returned");
+                problem.TryGetProperty("items", out _).ShouldBeFalse();
+            }
+        }
+        finally
+        {
+            await Admin($"GRANT INSERT ON {AuditSchema.Log} TO {EmbeddedPostgres.AppRole}");
+        }
+        var patient = await (await huisarts.GetAsync("/api/patients/p-503")).Body();
+        patient.GetProperty("kbMarked").GetBoolean().ShouldBeFalse("the mark's transaction held its record, and rolled back with it");
     }
 
     /// <summary>Sets another user on record <paramref name="seq"/> and recomputes every later seal's chain hash.</summary>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace KbPathways.Host.Tests;
 
@@ -17,7 +18,7 @@ namespace KbPathways.Host.Tests;
 /// harming anyone else's request, and every error must be problem+json.
 /// </summary>
 [Collection(HostCollection.Name)]
-public class AccessLogProbeTests(HostFixture host)
+public class AccessLogProbeTests(HostFixture host, ITestOutputHelper output)
 {
     private readonly string practice = HostFixture.NewPractice();
 
@@ -232,6 +233,7 @@ public class AccessLogProbeTests(HostFixture host)
         // Each reader its own user: the rate limit is per user, so six readers are six budgets.
         await Task.WhenAll([Poison(), .. Enumerable.Range(0, 6).Select(i => Read(ReaderClient(readers, i)))]);
 
+        output.WriteLine($"{reads} reads answered 200, {failedReads} failed; {sent} poisoned requests reached the host, {refusedByServer} refused by Kestrel");
         reads.ShouldBeGreaterThan(100);
         failedReads.ShouldBe(0);
         sent.ShouldBeGreaterThan(50);
