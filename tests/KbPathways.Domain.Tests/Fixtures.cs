@@ -20,7 +20,7 @@ public static class Fixtures
           termijn: P2W
           plafond: 2
         fields:
-          ernst: { type: enum, values: [licht, zwaar] }
+          ernst: { type: enum, values: { licht: Licht, zwaar: Zwaar } }
           score: { type: integer, min: 0, max: 10 }
           gewicht: { type: decimal, min: 0 }
           akkoord: { type: boolean }
@@ -48,6 +48,7 @@ public static class Fixtures
             on:
               herinneren: { roles: [] }
               contact:
+                label: Contact gehad
                 roles: [poh]
                 increments: [contacten]
                 warnings:
@@ -56,6 +57,7 @@ public static class Fixtures
                     message: Plafond bereikt
                     requires: [reden]
               beoordelen:
+                label: Beoordeeld
                 roles: [huisarts]
                 requires: [lijst]
                 optional: [notitie]
@@ -66,24 +68,24 @@ public static class Fixtures
           Licht:
             waits: false
             on:
-              afsluiten: { roles: [poh, huisarts], to: Klaar, requires: [akkoord], when: { field: akkoord, eq: true }, because: Akkoord nodig }
+              afsluiten: { label: Afgesloten, roles: [poh, huisarts], to: Klaar, requires: [akkoord], when: { field: akkoord, eq: true }, because: Akkoord nodig }
           Zwaar:
             deadlines:
               evaluatie: { after: P1M, fires: evalueren }
             on:
               evalueren: { roles: [], to: Zwaar }
-              afsluiten: { roles: [huisarts], to: Klaar, requires: [ernst], when: { not: { field: ernst, eq: zwaar } } }
+              afsluiten: { label: Afgesloten, roles: [huisarts], to: Klaar, requires: [ernst], when: { not: { field: ernst, eq: zwaar } } }
           Klaar: { final: true, outcome: klaar }
           Gestopt: { final: true, outcome: gestopt }
         anyState:
           on:
-            stoppen: { roles: [poh], to: Gestopt }
+            stoppen: { label: Gestopt, roles: [poh], to: Gestopt }
         tracks:
           zijspoor:
             label: Zijspoor
             states:
-              Rust: { initial: true, waits: false, on: { aanmelden: { roles: [poh], to: Actief } } }
-              Actief: { waits: false, on: { terug: { roles: [poh], to: Rust } } }
+              Rust: { initial: true, waits: false, on: { aanmelden: { label: Aangemeld, roles: [poh], to: Actief } } }
+              Actief: { waits: false, on: { terug: { label: Terug, roles: [poh], to: Rust } } }
         """;
 
     public static readonly DateTimeOffset T0 = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);

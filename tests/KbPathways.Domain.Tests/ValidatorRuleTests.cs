@@ -11,7 +11,7 @@ public class ValidatorRuleTests
         { "Kalr", "to: Klaar, requires: [akkoord]", "to: Kalr, requires: [akkoord]", "unknown-state" },
         { "fires: herinneren", "fires: herinneren", "fires: herinnerenX", "unknown-trigger" },
         { "Zwaar:", "- state: Zwaar", "- state: Licht", "unreachable-state" },
-        { "Actief:", "terug: { roles: [poh], to: Rust }", "terug: { roles: [poh] }", "dead-end" },
+        { "Actief:", "terug: { label: Terug, roles: [poh], to: Rust }", "terug: { label: Terug, roles: [poh] }", "dead-end" },
         { "field: ernsst", "field: ernst, eq: zwaar", "field: ernsst, eq: zwaar", "unknown-field" },
         { "gte: veel", "gte: $plafond", "gte: veel", "guard-type" },
         { "eq: middel", "eq: zwaar }", "eq: middel }", "guard-type" },
@@ -110,7 +110,7 @@ public class ValidatorRuleTests
     [Fact]
     public void Given_a_waiting_state_without_deadline_and_a_step_without_roles_When_loaded_Then_warnings_only()
     {
-        var text = Fixtures.Pathway.Replace("Actief: { waits: false, on: { terug: { roles: [poh], to: Rust } } }", "Actief: { on: { terug: { to: Rust } } }");
+        var text = Fixtures.Pathway.Replace("Actief: { waits: false, on: { terug: { label: Terug, roles: [poh], to: Rust } } }", "Actief: { on: { terug: { label: Terug, to: Rust } } }");
 
         var result = PathwayLoader.Load("warn.yaml", text);
 
@@ -157,5 +157,23 @@ public class ValidatorRuleTests
         var result = PathwayLoader.Load("warn.yaml", text);
         result.HasErrors.ShouldBeFalse(string.Join(" | ", result.Diagnostics));
         result.Diagnostics.ShouldContain(d => d.Rule == rule && d.Severity == Severity.Warning);
+    }
+
+    [Fact]
+    public void Given_labels_on_options_and_steps_When_loaded_Then_each_is_read_and_a_person_step_without_one_is_warned()
+    {
+        var definition = PathwayLoader.Load("demo.yaml", Fixtures.Pathway).Definitions.Single();
+        var ernst = definition.FindField("ernst")!;
+        ernst.Values.ShouldBe(["licht", "zwaar"]);
+        ernst.LabelOf("zwaar").ShouldBe("Zwaar");
+        definition.FindField("onderdelen")!.LabelOf("fysio").ShouldBe("fysio"); // a list of names: the name is the label
+        definition.Main.FindState("Licht")!.Transitions.Single().Label.ShouldBe("Afgesloten");
+
+        var unlabelled = PathwayLoader.Load("u.yaml", Fixtures.Pathway.Replace("afsluiten: { label: Afgesloten, roles: [poh, huisarts]", "afsluiten: { roles: [poh, huisarts]"));
+        var warning = unlabelled.Diagnostics.Single();
+        (warning.Severity, warning.Rule, warning.Location.Line).ShouldBe((Severity.Warning, "no-label", 60));
+
+        var badLabel = PathwayLoader.Load("b.yaml", Fixtures.Pathway.Replace("values: { licht: Licht, zwaar: Zwaar }", "values: { licht: Licht, zwaar: [Zwaar] }"));
+        badLabel.Errors.ShouldContain(e => e.Rule == "wrong-kind" && e.Message.Contains("value 'zwaar'"));
     }
 }

@@ -8,8 +8,13 @@ public sealed record StartTrajectoryRequest(string? PatientId, string? Pathway, 
 
 public sealed record FireRequest(string? Trigger, Dictionary<string, JsonElement>? Data, int? ExpectedVersion);
 
-public sealed record DeadlineView(string Name, string Trigger, string Track, DateTimeOffset DueAt);
+public sealed record DeadlineView(string Name, string Trigger, string Track, DateTimeOffset DueAt, string Label);
 
+/// <summary>
+/// A trajectory as its reader may act on it: <see cref="PermittedTriggers"/> (the ids) and <see cref="Actions"/> — per
+/// trigger the caller's roles may fire now, its Dutch label, track, targets, the data it takes with labels, types,
+/// ranges and options, questionnaires, the warnings that would ask for more, and the JSON Schema of its data.
+/// </summary>
 public sealed record TrajectoryView(
     Guid Id,
     string PatientId,
@@ -17,19 +22,28 @@ public sealed record TrajectoryView(
     int DefinitionVersion,
     string DefinitionHash,
     string State,
+    string StateLabel,
     IReadOnlyDictionary<string, string> Tracks,
+    IReadOnlyDictionary<string, string> TrackStateLabels,
     int StreamVersion,
     IReadOnlyList<string> PermittedTriggers,
+    IReadOnlyList<ActionDescription> Actions,
     IReadOnlyList<DeadlineView> Deadlines,
     bool Completed,
     string? Outcome)
 {
-    public static TrajectoryView Of(Trajectory t, PathwayDefinition definition, IReadOnlySet<string> roles) => new(
-        t.Id, t.PatientId, t.PathwayId, t.DefinitionVersion, t.DefinitionHash, t.State,
-        new SortedDictionary<string, string>(t.Tracks), t.Version,
-        TrajectoryDecider.PermittedTriggers(t, definition, roles),
-        [.. t.Deadlines.OrderBy(d => d.DueAt).Select(d => new DeadlineView(d.Name, d.Trigger, d.Track, d.DueAt))],
-        t.Completed, t.Outcome);
+    public static TrajectoryView Of(Trajectory t, PathwayDefinition definition, IReadOnlySet<string> roles)
+    {
+        var actions = StepForms.Actions(t, definition, roles);
+        return new TrajectoryView(
+            t.Id, t.PatientId, t.PathwayId, t.DefinitionVersion, t.DefinitionHash, t.State, definition.FindState(t.State)?.Label ?? t.State,
+            new SortedDictionary<string, string>(t.Tracks),
+            new SortedDictionary<string, string>(t.Tracks.ToDictionary(x => x.Key, x => definition.FindState(x.Value)?.Label ?? x.Value)), t.Version,
+            t.Completed ? [] : TrajectoryDecider.PermittedTriggers(t, definition, roles), actions,
+            [.. t.Deadlines.OrderBy(d => d.DueAt).Select(d => new DeadlineView(d.Name, d.Trigger, d.Track, d.DueAt,
+                definition.TrackOf(d.Trigger)?.FindState(t.Tracks[d.Track])?.Deadlines.FirstOrDefault(x => x.Name == d.Name)?.Label ?? d.Name))],
+            t.Completed, t.Outcome);
+    }
 }
 
 public sealed record ActorView(string User, string Role);
@@ -51,9 +65,51 @@ public sealed record HistoryEntry(
 
 public sealed record PathwaySummary(string Id, int Version, string Title, string Hash);
 
+/// <summary>
+/// A pathway described for clients: its roles, settings and Mermaid diagram, and machine-readably its tracks with their
+/// states (labels, owner, in zorg, deadlines) and steps (label, roles, targets, the data each takes and its JSON
+/// Schema), its fields and its instruments as questionnaires. <see cref="States"/> lists every state's name.
+/// </summary>
 public sealed record PathwayDetail(
     string Id, int Version, string Title, string? Description, string Hash, string? Practice,
-    IReadOnlyList<string> Roles, IReadOnlyList<string> States, IReadOnlyDictionary<string, string> Settings, string Mermaid);
+    IReadOnlyList<string> Roles, IReadOnlyDictionary<string, string> RoleLabels, IReadOnlyList<string> States,
+    IReadOnlyDictionary<string, string> Settings, IReadOnlyList<TrackView> Tracks, IReadOnlyList<FieldDescription> Fields,
+    IReadOnlyList<QuestionnaireDescription> Instruments, string Mermaid)
+{
+    public static PathwayDetail Of(PathwayDefinition d) => new(d.Id, d.Version, d.Title, d.Description, d.Hash, d.Practice,
+        [.. d.Roles.Select(r => r.Name)], d.Roles.ToDictionary(r => r.Name, r => r.Label), [.. d.AllStates.Select(s => s.Name)], d.Settings,
+        [.. d.Tracks.Select(t => TrackView.Of(d, t))],
+        [.. d.Fields.Select(f => StepForms.Field(d, f.Name, required: false)!)],
+        [.. d.Instruments.Select(StepForms.Questionnaire)], Domain.Pathways.Diagrams.Mermaid.Render(d));
+}
+
+public sealed record TrackView(string Name, string Label, IReadOnlyList<StateView> States, IReadOnlyList<StepView> AnyState)
+{
+    public static TrackView Of(PathwayDefinition d, TrackDefinition t) =>
+        new(t.Name, t.Label, [.. t.States.Select(s => StateView.Of(d, t, s))], [.. t.AnyState.Select(x => StepView.Of(d, t, x))]);
+}
+
+public sealed record DeadlineDefinitionView(string Name, string Label, string After, string Fires, bool Repeat);
+
+public sealed record StateView(string Name, string Label, string? Description, bool Initial, bool Final, bool InZorg, string? Owner,
+    string? Outcome, IReadOnlyList<DeadlineDefinitionView> Deadlines, IReadOnlyList<StepView> Steps)
+{
+    public static StateView Of(PathwayDefinition d, TrackDefinition t, StateDefinition s) => new(s.Name, s.Label, s.Description, s.Initial,
+        s.Final, s.InZorg, s.Owner, s.Outcome,
+        [.. s.Deadlines.Select(x => new DeadlineDefinitionView(x.Name, x.Label, x.After.ToString(), x.Fires, x.Repeat))],
+        [.. s.Transitions.Select(x => StepView.Of(d, t, x))]);
+}
+
+/// <summary>A step as the pathway declares it. <see cref="Roles"/> null: any role; empty: only its deadline fires it.</summary>
+public sealed record StepView(string Trigger, string Label, IReadOnlyList<string>? Roles, IReadOnlyList<TargetDescription> Targets,
+    IReadOnlyList<FieldDescription> Fields, IReadOnlyList<WarningDescription> Warnings, string? Condition, System.Text.Json.Nodes.JsonObject Schema)
+{
+    public static StepView Of(PathwayDefinition d, TrackDefinition t, TransitionDefinition x)
+    {
+        var action = StepForms.Describe(d, t, x);
+        return new(x.Trigger, x.Label, x.Roles, action.Targets, action.Fields, action.Warnings, action.Condition, action.Schema);
+    }
+}
 
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
 

@@ -18,7 +18,6 @@ public static class GetPathwayEndpoint
     public static PathwayDetail Get(string id, CurrentUser user, PathwayCatalog catalog)
     {
         var d = catalog.Current(user.Practice, id) ?? throw new NotFoundException();
-        return new PathwayDetail(d.Id, d.Version, d.Title, d.Description, d.Hash, d.Practice,
-            [.. d.Roles.Select(r => r.Name)], [.. d.AllStates.Select(s => s.Name)], d.Settings, Mermaid.Render(d));
+        return PathwayDetail.Of(d);
     }
 }

@@ -24,11 +24,13 @@ public static class DataValues
     {
         string? problem = field.Type switch
         {
-            FieldType.Integer => value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var l) ? Range(field, l) : "must be a whole number",
+            // A whole number, written as 5 or 5.0 (JSON does not tell them apart), that fits in 64 bits.
+            FieldType.Integer => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var l) && l == decimal.Truncate(l)
+                                 && l is >= long.MinValue and <= long.MaxValue ? Range(field, l) : "must be a whole number",
             FieldType.Decimal => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var d) ? Range(field, d) : "must be a number",
             FieldType.Boolean => value.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false",
             FieldType.Text => value.ValueKind != JsonValueKind.String ? "must be text"
-                : value.GetString()!.Length > MaxTextLength ? $"must be at most {MaxTextLength} characters" : null,
+                : Characters(value.GetString()!) > MaxTextLength ? $"must be at most {MaxTextLength} characters" : null,
             FieldType.Date => value.ValueKind == JsonValueKind.String && AsDate(value) is not null ? null : "must be a date (yyyy-mm-dd)",
             FieldType.Enum => value.ValueKind == JsonValueKind.String && field.Values.Contains(value.GetString()!)
                 ? null : $"must be one of: {string.Join(", ", field.Values)}",
@@ -41,6 +43,9 @@ public static class DataValues
         if (problem is not null) errors.Add(new FieldError(path, problem));
         return problem is null;
     }
+
+    /// <summary>Characters as people (and JSON Schema's maxLength) count them: Unicode code points, not UTF-16 units.</summary>
+    private static int Characters(string text) => text.Length <= MaxTextLength ? text.Length : text.EnumerateRunes().Count();
 
     private static string? Range(FieldDefinition field, decimal value) =>
         value < field.Min || value > field.Max ? $"must be between {field.Min} and {field.Max}" : null;

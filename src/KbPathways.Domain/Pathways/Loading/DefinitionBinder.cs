@@ -76,7 +76,7 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         return MapView.Of(node, "a label", ["label"], diagnostics)?.Text("label", "a label");
     }
 
-    internal static readonly string[] FieldKeys = ["type", "label", "min", "max", "values"];
+    internal static readonly string[] FieldKeys = ["type", "label", "min", "max", "values", "unit", "help"];
     internal static readonly string[] ItemKeys = [.. FieldKeys, "dimension", "required", "points"];
 
     private FieldDefinition? BindField(YEntry entry, string what, MapView? preread)
@@ -98,7 +98,21 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
                 $"unknown type '{typeNode.Value}' for {what} '{name}'; expected integer, decimal, boolean, text, date, enum or list");
             return null;
         }
-        var values = map.Names("values", $"{what} '{name}'")?.Select(s => s.Value).ToList() ?? [];
+        // values: a list of names, or a map of name: label (in the order written)
+        Dictionary<string, string>? labels = null;
+        List<string> values;
+        if (map.Node("values") is YMapping labelled)
+        {
+            labels = [];
+            values = [];
+            foreach (var option in labelled.Entries)
+            {
+                values.Add(option.Key.Value);
+                if (option.Value is YScalar { IsNull: false } label) labels[option.Key.Value] = label.Value;
+                else if (option.Value is not YScalar) diagnostics.Error(option.Value.Location, "wrong-kind", $"the label of value '{option.Key.Value}' of {what} '{name}' must be text");
+            }
+        }
+        else values = map.Names("values", $"{what} '{name}'")?.Select(s => s.Value).ToList() ?? [];
         if (type is FieldType.Enum or FieldType.List && values.Count == 0)
             diagnostics.Error(typeNode.Location, "missing-key", $"{what} '{name}' of type {typeNode.Value} needs 'values'");
         foreach (var dup in values.GroupBy(v => v).Where(g => g.Count() > 1))
@@ -108,7 +122,8 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         if ((min ?? max) is not null && type is not (FieldType.Integer or FieldType.Decimal))
             diagnostics.Error(map.Location, "wrong-type", $"min/max apply only to integer and decimal {what}s");
         if (min > max) diagnostics.Error(map.Location, "out-of-range", $"min {min} is above max {max} in {what} '{name}'");
-        return new FieldDefinition(name, map.Text("label", what) ?? name, type.Value, min, max, values, entry.Key.Location);
+        return new FieldDefinition(name, map.Text("label", what) ?? name, type.Value, min, max, values, entry.Key.Location, labels,
+            map.Text("unit", what), map.Text("help", what));
     }
 
     private InstrumentDefinition? BindInstrument(YEntry entry)

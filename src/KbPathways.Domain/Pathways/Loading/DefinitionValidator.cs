@@ -65,6 +65,8 @@ internal static class DefinitionValidator
                 if (t.Targets[i].When is null)
                     diagnostics.Warning(t.Targets[i + 1].Location, "unreachable-target",
                         $"in {where}, this target can never be chosen: an earlier target has no 'when'");
+            if (t.Roles is not { Count: 0 } && t.Label == t.Trigger)
+                diagnostics.Warning(t.Location, "no-label", $"{where} is taken by a person but has no 'label:' (the Dutch words a POH sees on its button)");
             if (t.Roles is null)
                 diagnostics.Warning(t.Location, "no-role", $"{where} names no roles, so every role of the pathway may fire it");
             foreach (var role in t.Roles ?? []) Role(role, t.Location, where);

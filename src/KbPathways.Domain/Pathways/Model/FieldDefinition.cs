@@ -2,7 +2,11 @@ namespace KbPathways.Domain.Pathways.Model;
 
 public enum FieldType { Integer, Decimal, Boolean, Text, Date, Enum, List }
 
-/// <summary>A typed piece of data a step can ask for. <see cref="Values"/> lists the options of enum and list fields.</summary>
+/// <summary>
+/// A typed piece of data a step can ask for. <see cref="Values"/> lists the options of enum and list fields, in the
+/// pathway's order; <see cref="ValueLabels"/> holds the Dutch label of each option that has one. <see cref="Unit"/> (e.g.
+/// "kg", "weken") and <see cref="Help"/> are shown beside the input.
+/// </summary>
 public sealed record FieldDefinition(
     string Name,
     string Label,
@@ -10,8 +14,14 @@ public sealed record FieldDefinition(
     decimal? Min,
     decimal? Max,
     IReadOnlyList<string> Values,
-    SourceLocation Location)
+    SourceLocation Location,
+    IReadOnlyDictionary<string, string>? ValueLabels = null,
+    string? Unit = null,
+    string? Help = null)
 {
+    /// <summary>The label of option <paramref name="value"/>, falling back to the value itself.</summary>
+    public string LabelOf(string value) => ValueLabels?.GetValueOrDefault(value) ?? value;
+
     public static string TypeName(FieldType type) => type switch
     {
         FieldType.List => "list",
