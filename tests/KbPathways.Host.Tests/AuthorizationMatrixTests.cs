@@ -30,6 +30,13 @@ public class AuthorizationMatrixTests(HostFixture host)
     private static readonly Row[] Rows =
     [
         new("GET", "/health", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/", null, HttpStatusCode.Redirect, HttpStatusCode.Redirect),
+        new("GET", "/werkplek", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/werkplek/{asset}", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/aanmelden", null, HttpStatusCode.OK, HttpStatusCode.OK),
+        new("POST", "/aanmelden", null, HttpStatusCode.Redirect, HttpStatusCode.Redirect),
+        new("POST", "/afmelden", null, HttpStatusCode.Redirect, HttpStatusCode.Redirect),
+        new("GET", "/api/me", _ => Get("/api/me"), HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/health/live", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/health/ready", null, HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/dashboard", null, HttpStatusCode.OK, HttpStatusCode.OK),
@@ -107,7 +114,7 @@ public class AuthorizationMatrixTests(HostFixture host)
             var wrong = await Send(row.Request!(ctx), host.Token(practice, "assistent"));
             wrong.StatusCode.ShouldBe(row.WrongRole, $"{row.Method} {row.Pattern} with a role without rights");
         }
-        foreach (var row in Rows.Where(r => r.Request is null && !r.Pattern.Contains('{')))
+        foreach (var row in Rows.Where(r => r.Request is null && r.Method == "GET" && !r.Pattern.Contains('{')))
             (await Send(Get(row.Pattern), null)).StatusCode.ShouldBe(HttpStatusCode.OK, row.Pattern);
     }
 

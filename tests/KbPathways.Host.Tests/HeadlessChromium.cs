@@ -35,7 +35,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         var profile = Path.Combine(Path.GetTempPath(), "kbpathways-chromium-" + Guid.NewGuid().ToString("N")[..8]);
         var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var flag in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--remote-debugging-port=0", $"--user-data-dir={profile}", "about:blank" })
+                     "--disable-sync", "--no-first-run", "--lang=nl-NL", "--remote-debugging-port=0", $"--user-data-dir={profile}", "about:blank" })
             start.ArgumentList.Add(flag);
         var browser = new HeadlessChromium(Process.Start(start)!, profile);
         var url = await browser.DevToolsUrl().WaitAsync(TimeSpan.FromSeconds(30));
@@ -46,6 +46,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         browser.session = attached.GetProperty("sessionId").GetString()!;
         await browser.Send("Emulation.setDeviceMetricsOverride", new { width, height, deviceScaleFactor = 1, mobile = false });
         await browser.Send("Page.enable", new { });
+        await browser.Send("Emulation.setLocaleOverride", new { locale = "nl-NL" }); // as a Dutch practice's browser
         return browser;
     }
 
@@ -80,6 +81,21 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         if (result.TryGetProperty("exceptionDetails", out var error)) throw new InvalidOperationException($"script failed: {error}");
         return result.GetProperty("result").TryGetProperty("value", out var value) ? value : default;
     }
+
+    /// <summary>Waits until the JavaScript <paramref name="condition"/> is true.</summary>
+    public async Task WaitForAsync(string condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (await EvaluateAsync($"!!({condition})") is not { ValueKind: JsonValueKind.True })
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not true within the time: {condition}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Sets the window's width and height (laptop, tablet or phone).</summary>
+    public Task SetViewportAsync(int width, int height, bool mobile = false) =>
+        Send("Emulation.setDeviceMetricsOverride", new { width, height, deviceScaleFactor = 1, mobile });
 
     public async Task<byte[]> ScreenshotAsync() =>
         Convert.FromBase64String((await Send("Page.captureScreenshot", new { format = "png", captureBeyondViewport = true })).GetProperty("data").GetString()!);

@@ -39,7 +39,7 @@ public sealed record TargetDescription(string State, string Label);
 /// warnings that would ask for more.
 /// </summary>
 public sealed record ActionDescription(string Trigger, string Label, string Track, IReadOnlyList<TargetDescription> Targets,
-    IReadOnlyList<FieldDescription> Fields, IReadOnlyList<WarningDescription> Warnings, string? Condition, JsonObject Schema);
+    IReadOnlyList<FieldDescription> Fields, IReadOnlyList<WarningDescription> Warnings, string? Condition, JsonElement Schema);
 
 /// <summary>Describes steps and data for clients: labels, types, options, questionnaires, and a JSON Schema (2020-12).</summary>
 public static class StepForms
@@ -60,12 +60,34 @@ public static class StepForms
         return actions;
     }
 
-    public static ActionDescription Describe(PathwayDefinition definition, TrackDefinition track, TransitionDefinition transition) => new(
-        transition.Trigger, transition.Label, track.Name,
-        [.. transition.Targets.Select(t => new TargetDescription(t.State, track.FindState(t.State)?.Label ?? t.State))],
-        [.. Taken(transition).Select(x => Field(definition, x.Name, x.Required)).OfType<FieldDescription>()],
-        [.. transition.Warnings.Select(w => new WarningDescription(w.Code, w.Message, w.Requires))],
-        transition.WhenMessage, Schema(definition, transition));
+    /// <summary>
+    /// The description of one step; worked out once per step of a definition (a definition never changes), so a busy
+    /// host answers each step with descriptions it already has.
+    /// </summary>
+    public static ActionDescription Describe(PathwayDefinition definition, TrackDefinition track, TransitionDefinition transition) =>
+        Described.GetValue(definition, _ => new(ReferenceEqualityComparer.Instance)).GetOrAdd(transition, _ => new ActionDescription(
+            transition.Trigger, transition.Label, track.Name,
+            [.. transition.Targets.Select(t => new TargetDescription(t.State, track.FindState(t.State)?.Label ?? t.State))],
+            [.. Taken(transition).Select(x => Field(definition, x.Name, x.Required)).OfType<FieldDescription>()],
+            [.. transition.Warnings.Select(w => new WarningDescription(w.Code, w.Message, w.Requires))],
+            transition.WhenMessage, JsonSerializer.SerializeToElement(Schema(definition, transition))));
+
+    // Per definition (kept beside it, gone with it), per step by reference.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PathwayDefinition,
+        System.Collections.Concurrent.ConcurrentDictionary<object, ActionDescription>> Described = new();
+
+    /// <summary>
+    /// What a deadline is called: its own label, else the label of the step it fires (which says what happens when it
+    /// passes, e.g. "Werkhypothese nog niet vastgelegd"), else its name.
+    /// </summary>
+    public static string DeadlineLabel(PathwayDefinition definition, StateDefinition? state, string name)
+    {
+        var deadline = state?.Deadlines.FirstOrDefault(d => d.Name == name);
+        if (deadline is null) return name;
+        if (deadline.Label != deadline.Name) return deadline.Label;
+        var fired = definition.Tracks.FirstOrDefault(t => t.Name == state!.Track)?.TransitionFrom(state!, deadline.Fires);
+        return fired is not null && fired.Label != fired.Trigger ? fired.Label : deadline.Name;
+    }
 
     /// <summary>The data a step takes, required first, each once.</summary>
     private static IEnumerable<(string Name, bool Required)> Taken(TransitionDefinition t) =>

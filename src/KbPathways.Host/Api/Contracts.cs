@@ -41,7 +41,7 @@ public sealed record TrajectoryView(
             new SortedDictionary<string, string>(t.Tracks.ToDictionary(x => x.Key, x => definition.FindState(x.Value)?.Label ?? x.Value)), t.Version,
             t.Completed ? [] : TrajectoryDecider.PermittedTriggers(t, definition, roles), actions,
             [.. t.Deadlines.OrderBy(d => d.DueAt).Select(d => new DeadlineView(d.Name, d.Trigger, d.Track, d.DueAt,
-                definition.TrackOf(d.Trigger)?.FindState(t.Tracks[d.Track])?.Deadlines.FirstOrDefault(x => x.Name == d.Name)?.Label ?? d.Name))],
+                StepForms.DeadlineLabel(definition, definition.Tracks.FirstOrDefault(x => x.Name == d.Track)?.FindState(t.Tracks[d.Track]), d.Name)))],
             t.Completed, t.Outcome);
     }
 }
@@ -102,7 +102,7 @@ public sealed record StateView(string Name, string Label, string? Description, b
 
 /// <summary>A step as the pathway declares it. <see cref="Roles"/> null: any role; empty: only its deadline fires it.</summary>
 public sealed record StepView(string Trigger, string Label, IReadOnlyList<string>? Roles, IReadOnlyList<TargetDescription> Targets,
-    IReadOnlyList<FieldDescription> Fields, IReadOnlyList<WarningDescription> Warnings, string? Condition, System.Text.Json.Nodes.JsonObject Schema)
+    IReadOnlyList<FieldDescription> Fields, IReadOnlyList<WarningDescription> Warnings, string? Condition, JsonElement Schema)
 {
     public static StepView Of(PathwayDefinition d, TrackDefinition t, TransitionDefinition x)
     {

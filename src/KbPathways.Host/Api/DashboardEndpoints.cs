@@ -1,14 +1,16 @@
 using System.Runtime.CompilerServices;
 using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Quality;
+using KbPathways.Domain.Trajectories;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using Wolverine.Http;
 
 namespace KbPathways.Host.Api;
 
+/// <summary>An open item of work: a trajectory's track whose state <see cref="Owner"/> (a role) must act on, with labels to show.</summary>
 public sealed record WorkItem(Guid TrajectoryId, string PatientId, string Pathway, string Track, string State, string Owner,
-    string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon);
+    string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon, string PathwayTitle = "", string StateLabel = "", string? DeadlineLabel = null);
 
 public sealed record StateCount(string Pathway, string State, string Label, int Count, bool InZorg);
 
@@ -35,13 +37,20 @@ public static class DashboardEndpoints
     /// <summary>The dashboard shows at most this many overdue items (most overdue first), with the total.</summary>
     public const int ListLimit = 100;
 
-    /// <summary>Your open items, soonest deadline first (those without one last), a page at a time (50 by default, at most 200).</summary>
+    /// <summary>
+    /// Your open items (<c>scope=alles</c>: the whole practice's), optionally of one pathway and state: overdue first, then
+    /// soonest deadline (those without one last), a page at a time (50 by default, at most 200).
+    /// </summary>
     [WolverineGet("/api/worklist")]
     public static async Task<PagedList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, int? page, int? pageSize,
-        HttpContext http, CancellationToken ct)
+        string? pathway, string? state, string? scope, HttpContext http, CancellationToken ct)
     {
+        if (scope is not (null or "" or "mijn" or "alles"))
+            throw new PathwayRuleException(RejectionKind.InvalidData, "scope is 'mijn' or 'alles'", [new("scope", "must be 'mijn' or 'alles'")]);
+        var everyone = scope == "alles";
         var data = await service.LoadAsync(user.Practice, ct);
-        var mine = Open(data).SelectMany(c => c.Items).Where(i => user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
+        var mine = Open(data).SelectMany(c => c.Items).Where(i => everyone || user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
+            .Where(i => (string.IsNullOrEmpty(pathway) || i.Pathway == pathway) && (string.IsNullOrEmpty(state) || i.State == state))
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
         var (number, size) = Paging.Of(page, pageSize);
         var now = clock.Now;
@@ -117,7 +126,8 @@ public static class DashboardEndpoints
             var stateName = track.Name == PathwayDefinition.MainTrack ? t.State : t.Tracks.GetValueOrDefault(track.Name);
             if (stateName is null || definition.FindState(stateName) is not { Owner: { } owner } state || state.Track != track.Name) continue;
             var next = t.Deadlines.Where(d => d.Track == track.Name).MinBy(d => d.DueAt);
-            items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt, false), state));
+            items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt, false, definition.Title,
+                state.Label, next is null ? null : StepForms.DeadlineLabel(definition, state, next.Name)), state));
         }
         var main = definition.FindState(t.State);
         var offersMdo = main is not null && definition.Tracks.First(track => track.Name == main.Track).TransitionsFrom(main)

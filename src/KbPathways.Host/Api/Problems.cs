@@ -96,6 +96,13 @@ public static class Problems
         return false;
     }
 
+    /// <summary>
+    /// An address no endpoint serves is 404 problem+json for everyone, signed in or not (the authorization fallback
+    /// would otherwise ask an anonymous caller to sign in first). A known address with another method stays 405.
+    /// </summary>
+    public static Task NoSuchRoute(HttpContext context, RequestDelegate next) =>
+        context.GetEndpoint() is null ? Write(context, NotFound()) : next(context);
+
     /// <summary>The longest path and query string a request may have.</summary>
     public const int MaxUriLength = 8 * 1024;
 

@@ -19,7 +19,8 @@ function token() {
 }
 
 async function api(path, accept = "application/json") {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}`, Accept: accept } });
+  // With a pasted token, the token; otherwise the session cookie of the sign-in.
+  const response = await fetch(path, { credentials: "same-origin", headers: { ...(token() ? { Authorization: `Bearer ${token()}` } : {}), Accept: accept } });
   if (!response.ok) {
     let detail = `${response.status}`;
     try { const problem = await response.json(); detail = problem.detail || problem.title || detail; } catch { /* not JSON */ }
@@ -177,5 +178,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#period").addEventListener("submit", (e) => { e.preventDefault(); load(); });
   $("#csv").addEventListener("click", downloadCsv);
   $("#token-form").addEventListener("submit", (e) => { e.preventDefault(); sessionStorage.setItem("kb-token", $("#token").value.trim()); load(); });
-  if (token()) load(); else { $("#login").hidden = false; document.body.dataset.ready = "true"; }
+  load();
 });

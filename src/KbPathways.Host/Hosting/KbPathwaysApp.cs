@@ -165,10 +165,12 @@ public static class KbPathwaysApp
         app.UseStatusCodePages();
         app.Use(Problems.Middleware);
         app.UseAuthentication();
+        app.Use(Sessions.Guard);
         app.UseRateLimiter();
         app.UseMiddleware<AccessLogMiddleware>();
         app.Use(Problems.Middleware); // again inside the access log, so it records the problem a request ended in
         app.Use(Problems.UriLimit);
+        app.Use(Problems.NoSuchRoute);
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-docs").AllowAnonymous();
@@ -176,7 +178,9 @@ public static class KbPathwaysApp
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
-        DashboardPage.Map(app);
+        EmbeddedPages.Map(app);
+        if (app.Services.GetRequiredService<AuthOptions>().IsDevelopmentKey && !app.Environment.IsProduction()) Sessions.MapDevelopmentSignIn(app);
+        else Sessions.MapSignOut(app);
         // '?page=abc' is a 400 problem+json, not page 0.
         app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
         return app;
@@ -242,7 +246,9 @@ public static class KbPathwaysApp
     private static void AddIdentity(IServiceCollection services, AuthOptions auth)
     {
         services.AddSingleton(auth);
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        var authentication = services.AddAuthentication(Sessions.Scheme);
+        Sessions.Add(services, authentication);
+        authentication.AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters = new TokenValidationParameters
@@ -275,7 +281,7 @@ public static class KbPathwaysApp
         });
         // Every endpoint needs a token with a user and a practice, unless it says AllowAnonymous.
         // (CurrentUser.From accepts exactly one non-empty text for each; an array, an object or an empty text is refused.)
-        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder(Sessions.Scheme)
             .RequireAuthenticatedUser().RequireAssertion(context => CurrentUser.From(context.User) is not null).Build());
     }
 }
