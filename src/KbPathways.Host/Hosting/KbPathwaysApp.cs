@@ -251,18 +251,40 @@ public static class KbPathwaysApp
         authentication.AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
-            jwt.TokenValidationParameters = new TokenValidationParameters
+            jwt.TokenValidationParameters = auth.UsesProvider
+                ? new TokenValidationParameters
+                {
+                    // Issuer and signing keys from the provider's discovery document and JWKS (fetched, cached, refreshed).
+                    ValidAudience = auth.Audience,
+                    ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.EcdsaSha256],
+                    NameClaimType = KbClaims.Name,
+                    RoleClaimType = KbClaims.Role,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                }
+                : new TokenValidationParameters
+                {
+                    ValidIssuer = auth.Issuer,
+                    ValidAudience = auth.Audience,
+                    IssuerSigningKey = auth.Key(),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    NameClaimType = KbClaims.Name,
+                    RoleClaimType = KbClaims.Role,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+            if (auth.UsesProvider)
             {
-                ValidIssuer = auth.Issuer,
-                ValidAudience = auth.Audience,
-                IssuerSigningKey = auth.Key(),
-                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-                NameClaimType = KbClaims.Name,
-                RoleClaimType = KbClaims.Role,
-                ClockSkew = TimeSpan.FromSeconds(30),
-            };
+                jwt.Authority = auth.Authority;
+                jwt.Audience = auth.Audience;
+                jwt.RequireHttpsMetadata = auth.RequireHttpsMetadata;
+            }
             jwt.Events = new JwtBearerEvents
             {
+                // The provider's claim names become ours (sub, name, role, practice), once, at validation.
+                OnTokenValidated = context =>
+                {
+                    if (context.Principal?.Identity is System.Security.Claims.ClaimsIdentity identity) KbClaims.Map(identity, auth);
+                    return Task.CompletedTask;
+                },
                 OnForbidden = context => Problems.Write(context.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails
                 {
                     Status = 403, Title = "Not allowed", Type = "https://kbpathways.example/problems/forbidden",

@@ -4,21 +4,37 @@ using Microsoft.IdentityModel.Tokens;
 namespace KbPathways.Host.Identity;
 
 /// <summary>
-/// Token settings. In production <c>Auth:SigningKey</c> (base64, at least 32 bytes) and <c>Auth:Issuer</c> come from
-/// configuration. Without them the host and the <c>token</c> command share a development key, created once in the
-/// user's data folder — never use that one with real patients.
+/// Token settings. In production either <c>Auth:Authority</c> — the practice's OpenID Connect identity provider:
+/// its discovery document and signing keys (JWKS) are fetched and refreshed, the issuer and <c>Auth:Audience</c> are
+/// checked, and <c>Auth:RoleClaim</c>, <c>Auth:PracticeClaim</c>, <c>Auth:SubjectClaim</c> and <c>Auth:NameClaim</c>
+/// say which claims carry the role(s), the practice, the user and the name — or a shared key: <c>Auth:SigningKey</c>
+/// (base64, at least 32 bytes) and <c>Auth:Issuer</c>. Without either the host and the <c>token</c> command share a
+/// development key, created once in the user's data folder — never use that one with real patients.
 /// </summary>
 public sealed class AuthOptions
 {
     public const string DevelopmentIssuer = "kbpathways-development";
 
     public string Issuer { get; set; } = DevelopmentIssuer;
+
+    /// <summary>The OpenID Connect provider (its base address); when set, tokens are validated against its keys.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>Whether the provider's metadata must come over HTTPS (only a test provider on the loopback may not).</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    public string RoleClaim { get; set; } = KbClaims.Role;
+    public string PracticeClaim { get; set; } = KbClaims.Practice;
+    public string SubjectClaim { get; set; } = KbClaims.Subject;
+    public string NameClaim { get; set; } = KbClaims.Name;
+
+    public bool UsesProvider => !string.IsNullOrWhiteSpace(Authority);
     public string? SigningKey { get; set; }
     public string Audience { get; set; } = "kbpathways";
 
     private byte[]? key;
 
-    public bool IsDevelopmentKey => string.IsNullOrEmpty(SigningKey);
+    public bool IsDevelopmentKey => string.IsNullOrEmpty(SigningKey) && !UsesProvider;
 
     /// <summary>Resolved once: the host validates and its tokens are signed with one key for its whole life.</summary>
     public SymmetricSecurityKey Key() => new(key ??= IsDevelopmentKey ? DevelopmentKey() : Convert.FromBase64String(SigningKey!));

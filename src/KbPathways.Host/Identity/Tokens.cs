@@ -12,6 +12,19 @@ public static class KbClaims
     public const string Subject = "sub";
     public const string Name = "name";
 
+    /// <summary>
+    /// Copies the claims a provider names otherwise (<see cref="AuthOptions.RoleClaim"/>, …) to KbPathways' own names;
+    /// a provider's claim that already has our name is left as it is. A role claim may also be a JSON array.
+    /// </summary>
+    public static void Map(ClaimsIdentity identity, AuthOptions options)
+    {
+        foreach (var (theirs, ours) in new[] { (options.SubjectClaim, Subject), (options.NameClaim, Name), (options.PracticeClaim, Practice), (options.RoleClaim, Role) })
+        {
+            if (theirs == ours) continue;
+            foreach (var claim in identity.FindAll(theirs).ToList()) identity.AddClaim(new Claim(ours, claim.Value, claim.ValueType));
+        }
+    }
+
     public static string CreateToken(AuthOptions options, string user, string name, IEnumerable<string> roles, string practice, TimeSpan lifetime)
     {
         var claims = new List<Claim> { new(Subject, user), new(Name, name), new(Practice, practice) };
