@@ -138,7 +138,20 @@ public static class KbPathwaysApp
         builder.Services.AddScoped(sp => CurrentUser.From(sp.GetRequiredService<IHttpContextAccessor>().HttpContext!.User)
             ?? throw new UnauthorizedAccessException());
         AddIdentity(builder.Services, auth);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            // Every route but health and the pages needs a bearer token (or the pages' session): say so, so that a
+            // client generator and the API page ask for one.
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["Bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http, Scheme = "bearer", BearerFormat = "JWT",
+                Description = "A token from the practice's identity provider (or, in development, from the 'token' command).",
+            };
+            document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("Bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }));
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(new AccessLogStore(connection, accessLogOptions.Signing(connection, embedded)));
         builder.Services.AddHostedService<AccessLogSealer>();
@@ -173,7 +186,10 @@ public static class KbPathwaysApp
         app.Use(Problems.NoSuchRoute);
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
-        app.MapScalarApiReference("/api-docs").AllowAnonymous();
+        // The API page: a field for the bearer token (kept in the page only), and nothing that calls outside services.
+        app.MapScalarApiReference("/api-docs", o => o.WithTitle("KbPathways API").AddPreferredSecuritySchemes("Bearer")
+            .AddHttpAuthentication("Bearer", _ => { }).HideClientButton().DisableAgent().DisableMcp().DisableTelemetry()
+            .DisableDefaultFonts().HideDeveloperTools()).AllowAnonymous(); // (the token is not persisted: the default)
         // /health/live: the process answers; /health/ready and /health: the database, the pathways and the access log.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
