@@ -288,6 +288,15 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         var artifacts = Path.Combine(HostFixture.RepoRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
         await File.WriteAllBytesAsync(Path.Combine(artifacts, "dashboard.png"), screenshot);
+        foreach (var (width, name) in new[] { (820, "tablet"), (390, "telefoon") })
+        {
+            await browser.SetViewportAsync(width, 1024, mobile: width < 800);
+            await Task.Delay(150);
+            await File.WriteAllBytesAsync(Path.Combine(artifacts, $"dashboard-{name}.png"), await browser.ScreenshotAsync());
+            // Nothing runs off the screen: the page is no wider than the window.
+            (await browser.EvaluateAsync("document.documentElement.scrollWidth")).GetInt32().ShouldBeLessThanOrEqualTo(width, name);
+        }
+        await browser.SetViewportAsync(1366, 1800);
 
         // a role without dashboard rights sees a Dutch explanation, not numbers
         await browser.EvaluateAsync("sessionStorage.clear()");

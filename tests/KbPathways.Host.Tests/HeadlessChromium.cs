@@ -34,6 +34,9 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
             ?? throw new InvalidOperationException("No Chromium found at /usr/bin/chromium: install it with apt-get install chromium (.ci/run does).");
         var profile = Path.Combine(Path.GetTempPath(), "kbpathways-chromium-" + Guid.NewGuid().ToString("N")[..8]);
         var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true };
+        // A Dutch practice's browser: dates in inputs as dd-mm-jjjj.
+        start.Environment["LANG"] = "nl_NL.UTF-8";
+        start.Environment["LANGUAGE"] = "nl_NL:nl";
         foreach (var flag in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--no-first-run", "--lang=nl-NL", "--remote-debugging-port=0", $"--user-data-dir={profile}", "about:blank" })
             start.ArgumentList.Add(flag);

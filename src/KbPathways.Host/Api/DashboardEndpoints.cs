@@ -18,7 +18,8 @@ public sealed record StateCount(string Pathway, string State, string Label, int 
 public sealed record CvgChange(decimal? Start, decimal? Latest, int Trajectories);
 
 /// <summary>A patient on the MDO list: an MDO step is open to them now; with their last MDO and the next deadline.</summary>
-public sealed record MdoItem(Guid TrajectoryId, string PatientId, string Pathway, string State, DateTimeOffset? LastMdo, string? NextDeadline, DateTimeOffset? DueAt);
+public sealed record MdoItem(Guid TrajectoryId, string PatientId, string Pathway, string State, DateTimeOffset? LastMdo, string? NextDeadline, DateTimeOffset? DueAt,
+    string StateLabel = "", string? DeadlineLabel = null);
 
 /// <summary>The practice's dashboard. <see cref="Overdue"/> lists the <see cref="DashboardEndpoints.ListLimit"/> most overdue
 /// of <see cref="OverdueCount"/>; the worklist has them all.</summary>
@@ -134,7 +135,8 @@ public static class DashboardEndpoints
             .Any(x => x.Indicators.Contains(QualityReport.Mdo));
         var soonest = t.Deadlines.MinBy(d => d.DueAt);
         return new Contribution(t, definition, main, items, offersMdo
-            ? new MdoItem(t.Id, t.PatientId, t.PathwayId, t.State, t.Facts?.Marks.LastOrDefault(m => m.Indicator == QualityReport.Mdo)?.At, soonest?.Name, soonest?.DueAt)
+            ? new MdoItem(t.Id, t.PatientId, t.PathwayId, t.State, t.Facts?.Marks.LastOrDefault(m => m.Indicator == QualityReport.Mdo)?.At, soonest?.Name, soonest?.DueAt,
+                main!.Label, soonest is null ? null : StepForms.DeadlineLabel(definition, definition.AllStates.FirstOrDefault(x => x.Name == t.Tracks.GetValueOrDefault(soonest.Track)), soonest.Name))
             : null);
     }
 }

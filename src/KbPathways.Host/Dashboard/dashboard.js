@@ -5,7 +5,6 @@
 const $ = (selector) => document.querySelector(selector);
 const nl = (value, digits = 0) => value === null || value === undefined ? "–"
   : Number(value).toLocaleString("nl-NL", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const SVG = "http://www.w3.org/2000/svg";
 let titles = {};
 let labels = {};
 
@@ -32,33 +31,37 @@ async function api(path, accept = "application/json") {
 }
 
 function el(tag, attributes = {}, text) {
-  const node = tag === "svg" || ["rect", "text", "g", "line"].includes(tag) ? document.createElementNS(SVG, tag) : document.createElement(tag);
+  const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-/** Horizontal bars: rows of { label, value, attributes }. */
-function bars(container, rows, { second, labelWidth = 390, width = 820 } = {}) {
+/**
+ * Horizontal bars as HTML rows (the label wraps instead of being cut, and the chart narrows with the screen): rows of
+ * { label, value, second?, attributes }; each bar's length is its share of the largest value.
+ */
+function bars(container, rows, { second } = {}) {
   container.replaceChildren();
   if (rows.length === 0) { container.append(el("p", { class: "muted" }, "Geen gegevens.")); return; }
-  const rowHeight = second ? 34 : 22, max = Math.max(1, ...rows.flatMap(r => [r.value, r.second ?? 0]));
-  const height = rows.length * rowHeight + 10;
-  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, width, height, preserveAspectRatio: "xMinYMin meet", role: "img" });
-  rows.forEach((r, i) => {
-    const y = i * rowHeight + 4, scale = (width - labelWidth - 60) / max;
-    const g = el("g", r.attributes ?? {});
-    const room = Math.floor(labelWidth / 6.7);
-    g.append(el("text", { x: 0, y: y + 13 }, r.label.length > room ? `${r.label.slice(0, room - 1)}…` : r.label));
-    g.append(el("rect", { class: "bar", x: labelWidth, y, height: second ? 14 : 16, width: Math.max(1, r.value * scale) }));
-    g.append(el("text", { x: labelWidth + r.value * scale + 6, y: y + 13 }, nl(r.value, r.digits ?? 0)));
-    if (second) {
-      g.append(el("rect", { class: "bar second", x: labelWidth, y: y + 15, height: 14, width: Math.max(1, (r.second ?? 0) * scale) }));
-      g.append(el("text", { x: labelWidth + (r.second ?? 0) * scale + 6, y: y + 27 }, nl(r.second, r.digits ?? 0)));
-    }
-    svg.append(g);
-  });
-  container.append(svg);
+  const max = Math.max(1, ...rows.flatMap(r => [r.value, r.second ?? 0]));
+  const list = el("ul", { class: "bars" });
+  for (const r of rows) {
+    const item = el("li", r.attributes ?? {});
+    const track = el("span", { class: "track" });
+    const bar = (value, extra) => {
+      const line = el("span", { class: "line" });
+      const fill = el("span", { class: `bar ${extra}` });
+      fill.style.width = `${Math.max(0.5, (value / max) * 100)}%`;
+      line.append(fill, el("span", { class: "value" }, nl(value, r.digits ?? 0)));
+      return line;
+    };
+    track.append(bar(r.value, ""));
+    if (second) track.append(bar(r.second ?? 0, "second"));
+    item.append(el("span", { class: "name" }, r.label), track);
+    list.append(item);
+  }
+  container.append(list);
   if (second) container.append(el("p", { class: "legend" }, second));
 }
 
@@ -76,16 +79,16 @@ function renderDashboard(d) {
     attributes: { "data-testid": "state-bar", "data-pathway": s.pathway, "data-state": s.state, "data-count": s.count },
   })));
 
-  $("#cvg-n").textContent = `(${d.cvg.trajectories} trajecten met twee metingen)`;
+  $("#cvg-n").textContent = `(${d.cvg.trajectories} lopend${d.cvg.trajectories === 1 ? " traject" : "e trajecten"} met twee metingen)`;
   bars($("#cvg-chart"), d.cvg.trajectories === 0 ? [] : [{
     label: "Gemiddeld CVG", value: d.cvg.start ?? 0, second: d.cvg.latest ?? 0, digits: 1,
     attributes: { "data-testid": "cvg", "data-start": d.cvg.start, "data-latest": d.cvg.latest },
-  }], { second: "blauw: bij start · oranje: laatste meting", labelWidth: 120, width: 380 });
+  }], { second: "blauw: bij start · oranje: laatste meting. Dit zijn de lopende trajecten nu; de indicatoren hieronder tellen de trajecten die in de periode zijn afgesloten, en kunnen dus verschillen." });
 
   const body = $("#overdue tbody");
   body.replaceChildren(...d.overdue.map(i => {
     const row = el("tr", { "data-testid": "overdue-row", "data-trajectory": i.trajectoryId });
-    for (const text of [i.patientId, titles[i.pathway] ?? i.pathway, i.state, i.nextDeadline ?? "", new Date(i.dueAt).toLocaleDateString("nl-NL"), i.owner])
+    for (const text of [i.patientId, titles[i.pathway] ?? i.pathway, i.stateLabel || i.state, i.deadlineLabel ?? i.nextDeadline ?? "", new Date(i.dueAt).toLocaleDateString("nl-NL"), i.owner])
       row.append(el("td", {}, text));
     return row;
   }));
@@ -94,7 +97,7 @@ function renderDashboard(d) {
   const day = (at) => at ? new Date(at).toLocaleDateString("nl-NL") : "–";
   $("#mdo tbody").replaceChildren(...d.mdoList.map(i => {
     const row = el("tr", { "data-testid": "mdo-row", "data-trajectory": i.trajectoryId });
-    for (const text of [i.patientId, titles[i.pathway] ?? i.pathway, i.state, day(i.lastMdo), i.nextDeadline ?? "", day(i.dueAt)])
+    for (const text of [i.patientId, titles[i.pathway] ?? i.pathway, i.stateLabel || i.state, day(i.lastMdo), i.deadlineLabel ?? i.nextDeadline ?? "", day(i.dueAt)])
       row.append(el("td", {}, text));
     return row;
   }));
