@@ -36,7 +36,7 @@ var report = new Report();
 Console.Error.WriteLine($"KbPathways bench: {Environment.ProcessorCount} cores, .NET {Environment.Version}, target {events:N0} events over {practices} practices");
 
 // 1. Domain
-var bdn = args.Contains("--whatif") || args.Contains("--api") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
+var bdn = args.Contains("--whatif") || args.Contains("--api") || args.Contains("--werklijst") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .AddLogger(NullLogger.Instance).AddColumnProvider(DefaultColumnProviders.Instance)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator));
@@ -72,6 +72,24 @@ var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IS
 var auth = app.Services.GetRequiredService<AuthOptions>();
 var store = app.Services.GetRequiredService<IDocumentStore>();
 var solk = app.Services.GetRequiredService<PathwayCatalog>().Current("bench-api", "solk")!;
+
+// 2b. The werklijst page with 300 open items, in a real browser (skipped without Chromium)
+if (!args.Contains("--api") && !args.Contains("--store"))
+{
+    var werklijst = await WerklijstBench.RunAsync(address, app.Services.GetRequiredService<AuthOptions>());
+    if (werklijst is { } w)
+    {
+        report.Add("page", $"werklijst with {w.Items} open items: time to the rendered list (median of 5)", w.MedianMs, "ms", $"max {w.MaxMs:0} ms; target ≤ 1,000 ms");
+        report.Add("page", "werklijst: bytes the page loads (document, script, style, API answers)", w.Bytes / 1024.0, "KB", "");
+    }
+    else Console.Error.WriteLine("werklijst: skipped (no /usr/bin/chromium)");
+    if (args.Contains("--werklijst"))
+    {
+        await app.StopAsync();
+        report.Print();
+        return 0;
+    }
+}
 
 // 3. Ceiling and API, same run, same concurrency
 await Ceiling.PrepareAsync(postgres.ConnectionString);

@@ -1,3 +1,4 @@
+using KbPathways.Testing;
 using System.Net;
 using System.Text.Json;
 

@@ -120,6 +120,7 @@ async function route() {
   } finally {
     view.setAttribute("aria-busy", "false");
     document.body.dataset.ready = "true"; // (the browser tests wait for this)
+    performance.mark("kb-ready"); // (the bench measures the time to here)
   }
 }
 

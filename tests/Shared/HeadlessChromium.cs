@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace KbPathways.Host.Tests;
+namespace KbPathways.Testing;
 
 /// <summary>
 /// A real headless Chromium driven over the DevTools protocol (one page, flattened session): navigate, wait for the
