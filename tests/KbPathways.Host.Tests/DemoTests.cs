@@ -238,9 +238,10 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
     public async Task Given_the_dashboard_page_in_a_headless_browser_Then_it_shows_the_numbers_the_api_returns()
     {
         await using var browser = await HeadlessChromium.StartAsync();
-        await browser.NavigateAsync($"{demo.Address}dashboard#token={demo.Token("praktijkmanager")}");
-
-        (await browser.EvaluateAsync("location.hash")).GetString().ShouldBe("");   // the token left the address bar
+        // The practice manager signs in on the development page (the demo practice is its default) and lands on the dashboard.
+        await browser.NavigateAsync($"{demo.Address}aanmelden");
+        await browser.EvaluateAsync("document.querySelector('button[value=\"demo-praktijkmanager\"]').click(); true");
+        await browser.WaitForAsync("location.pathname === '/dashboard' && document.body?.dataset.ready === 'true'");
         var page = await browser.EvaluateAsync("""
             JSON.stringify({
               error: document.querySelector('#error').hidden ? null : document.querySelector('#error').textContent,
@@ -299,8 +300,10 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         await browser.SetViewportAsync(1366, 1800);
 
         // a role without dashboard rights sees a Dutch explanation, not numbers
-        await browser.EvaluateAsync("sessionStorage.clear()");
-        await browser.NavigateAsync($"{demo.Address}dashboard#token={demo.Token("poh-ggz")}");
+        await browser.NavigateAsync($"{demo.Address}aanmelden");
+        await browser.EvaluateAsync("document.querySelector('button[value=\"demo-poh-ggz\"]').click(); true");
+        await browser.WaitForAsync("location.pathname === '/werkplek' && document.body?.dataset.ready === 'true'");
+        await browser.NavigateAsync($"{demo.Address}dashboard");
         (await browser.EvaluateAsync("document.querySelector('#error').textContent")).GetString()!.ShouldContain("Uw rol mag het dashboard niet zien");
         (await browser.EvaluateAsync("document.querySelector('#content').hidden")).GetBoolean().ShouldBeTrue();
     }

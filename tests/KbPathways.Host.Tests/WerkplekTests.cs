@@ -86,6 +86,13 @@ public class WerkplekTests(HostFixture host)
         // The huisarts starts SOLK for a patient from the patient page.
         await Go(browser, "#/patient/p-walk");
         (await Text(browser, "[data-testid=kb-status]")).ShouldBe("niet gemarkeerd");
+        // The huisarts marks the patient (ingekaart) with a reason; the mark and its history show.
+        await browser.EvaluateAsync("""
+            document.querySelector('#mark-reason').value = 'Problemen op meerdere leefgebieden';
+            document.body.dataset.ready = 'false'; document.querySelector('#mark-reason').form.requestSubmit(); true
+            """);
+        await browser.WaitForAsync("document.body.dataset.ready === 'true' && document.querySelector('[data-testid=mark-history]')");
+        (await Text(browser, "[data-testid=mark-history]")).ShouldContain("geplaatst (A69.02) door demo-huisarts (huisarts) — Problemen op meerdere leefgebieden");
         await Screenshots(browser, "patient");
         await browser.EvaluateAsync("document.querySelector('#start-pathway').value = 'solk'; document.body.dataset.ready = 'false'; document.querySelector('#start-pathway').form.requestSubmit(); true");
         await browser.WaitForAsync("location.hash.startsWith('#/traject/') && document.body.dataset.ready === 'true'");

@@ -23,11 +23,18 @@ public sealed record PatientErased(Guid StreamId, string Practice, int Trajector
 
 public sealed record Observation(string Instrument, decimal? Total, Guid TrajectoryId, string PathwayId, DateTimeOffset At);
 
+/// <summary>One change of the KB mark: placed (with its code) or removed, why, by whom, when.</summary>
+public sealed record MarkChange(bool Placed, string? Code, string Reason, Actor Actor, DateTimeOffset At);
+
 /// <summary>One patient in one practice: the KB mark and the latest observation per instrument, from events only.</summary>
 public sealed record PatientRecord(
     Guid StreamId, string PatientId, string Practice, bool KbMarked, string? KbCode, DateTimeOffset? MarkedAt,
-    IReadOnlyDictionary<string, Observation> Latest, IReadOnlyDictionary<string, Observation> First, int Version, bool Erased = false)
+    IReadOnlyDictionary<string, Observation> Latest, IReadOnlyDictionary<string, Observation> First, int Version, bool Erased = false,
+    IReadOnlyList<MarkChange>? MarkHistory = null)
 {
+    /// <summary>Every change of the KB mark, oldest first.</summary>
+    public IReadOnlyList<MarkChange> Marks => MarkHistory ?? [];
+
     /// <param name="streamId">The patient's pseudonym in this practice (the same patient id in two practices is two patients).</param>
     public static PatientRecord Empty(Guid streamId, string practice, string patientId) =>
         new(streamId, patientId, practice, false, null, null,
@@ -35,8 +42,8 @@ public sealed record PatientRecord(
 
     public static PatientRecord Evolve(PatientRecord state, object @event) => (@event switch
     {
-        KbMarkPlaced e => state with { KbMarked = true, KbCode = e.Code, MarkedAt = e.At },
-        KbMarkRemoved => state with { KbMarked = false, KbCode = null, MarkedAt = null },
+        KbMarkPlaced e => state with { KbMarked = true, KbCode = e.Code, MarkedAt = e.At, MarkHistory = [.. state.Marks, new MarkChange(true, e.Code, e.Reason, e.Actor, e.At)] },
+        KbMarkRemoved e => state with { KbMarked = false, KbCode = null, MarkedAt = null, MarkHistory = [.. state.Marks, new MarkChange(false, null, e.Reason, e.Actor, e.At)] },
         PatientErased => state with { Erased = true },
         ObservationRecorded e => Observe(state, new Observation(e.Instrument, e.Score?.Total, e.TrajectoryId, e.PathwayId, e.At)),
         _ => state,

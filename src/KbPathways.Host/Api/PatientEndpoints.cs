@@ -16,7 +16,7 @@ public sealed record PatientTrajectoryView(Guid Id, string Pathway, string State
 /// <summary><c>status</c> [A]: "in zorg" with at least one active trajectory in an in-zorg state; "in beeld" when KB-marked otherwise.</summary>
 public sealed record PatientView(
     string PatientId, bool KbMarked, string? KbCode, DateTimeOffset? MarkedAt, string Status,
-    IReadOnlyList<PatientTrajectoryView> Trajectories, IReadOnlyList<ObservationView> Observations);
+    IReadOnlyList<PatientTrajectoryView> Trajectories, IReadOnlyList<ObservationView> Observations, IReadOnlyList<MarkChange> MarkHistory);
 
 public static class PatientViews
 {
@@ -32,7 +32,7 @@ public static class PatientViews
         var status = trajectories.Any(t => t.InZorg) ? "in zorg" : record.KbMarked ? "in beeld" : "niet gemarkeerd";
         return new PatientView(patientId, record.KbMarked, record.KbCode, record.MarkedAt, status, trajectories,
             [.. record.Latest.Values.OrderBy(o => o.Instrument).Select(o => new ObservationView(o.Instrument,
-                record.First[o.Instrument].Total, record.First[o.Instrument].At, o.Total, o.At))]);
+                record.First[o.Instrument].Total, record.First[o.Instrument].At, o.Total, o.At))], record.Marks);
     }
 }
 

@@ -1,5 +1,5 @@
-// The KB-dashboard: reads /api/dashboard and /api/quality with the user's token and draws them. No libraries, no
-// third-party requests; the token stays in this tab (sessionStorage) and is never put in a URL that reaches a server.
+// The KB-dashboard: reads /api/dashboard and /api/quality with the user's session (or a pasted token) and draws them.
+// No libraries, no third-party requests; a pasted token stays in this tab (sessionStorage) and never in a URL.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -8,12 +8,8 @@ const nl = (value, digits = 0) => value === null || value === undefined ? "–"
 let titles = {};
 let labels = {};
 
+/** A pasted token, kept in this tab only (never in a URL or lasting storage); without one, the session cookie. */
 function token() {
-  const match = location.hash.match(/token=([^&]+)/);
-  if (match) {
-    sessionStorage.setItem("kb-token", decodeURIComponent(match[1]));
-    history.replaceState(null, "", location.pathname);
-  }
   return sessionStorage.getItem("kb-token");
 }
 

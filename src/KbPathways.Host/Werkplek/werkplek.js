@@ -228,7 +228,10 @@ async function patient(id) {
     el("section", { "aria-label": "Kb-status" },
       el("dl", { class: "facts" },
         el("div", {}, el("dt", {}, "Kb-status"), el("dd", {}, el("span", { class: `badge ${badge}`, "data-testid": "kb-status" }, status))),
-        el("div", {}, el("dt", {}, "Kb-markering (Kb-ruiter)"), el("dd", {}, p?.kbMarked ? `${p.kbCode} sinds ${dateOnly(p.markedAt)}` : "niet gemarkeerd")))),
+        el("div", {}, el("dt", {}, "Kb-markering (Kb-ruiter)"), el("dd", {}, p?.kbMarked ? `${p.kbCode} sinds ${dateOnly(p.markedAt)}` : "niet gemarkeerd"))),
+      (p?.markHistory?.length ?? 0) === 0 ? null : el("details", {}, el("summary", {}, "Geschiedenis van de markering"),
+        el("ul", { "data-testid": "mark-history" }, p.markHistory.map(m => el("li", {},
+          `${dateTime(m.at)}: ${m.placed ? `geplaatst (${m.code})` : "verwijderd"} door ${m.actor.userId} (${m.actor.role}) — ${m.reason}`))))),
     el("section", {},
       el("h2", {}, "Trajecten"),
       (p?.trajectories?.length ?? 0) === 0 ? el("p", { class: "muted" }, "Nog geen trajecten.")
