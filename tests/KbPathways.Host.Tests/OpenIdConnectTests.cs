@@ -66,4 +66,41 @@ public class OpenIdConnectTests(HostFixture host)
             answer.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json", what);
         }
     }
+
+    [Fact]
+    public async Task Given_a_host_whose_pages_sign_in_at_the_provider_Then_a_POH_signs_in_there_works_and_signs_out()
+    {
+        await using var provider = await TestIdentityProvider.StartAsync();
+        provider.User = ("idp-poh-1", "Noor Hendriks", practice, ["poh-ggz"]);
+        var sealKey = Convert.ToBase64String(KbPathways.Host.Identity.DevelopmentKeys.Read(KbPathways.Host.AccessLog.AccessLogOptions.DevelopmentKeyFile));
+        var (app, address) = await TestHost.StartAsync(host.ConnectionString,
+        [
+            "--environment", "Production", $"--Auth:Authority={provider.Address}", "--Auth:RequireHttpsMetadata=false",
+            "--Auth:RoleClaim=roles", "--Auth:PracticeClaim=kb_practice", $"--Auth:ClientId={TestIdentityProvider.ClientId}",
+            $"--Auth:ClientSecret={TestIdentityProvider.ClientSecret}", $"--AccessLog:SealKey={sealKey}",
+        ]);
+        await using var _ = app;
+        var id = await With(await provider.TokenAsync("idp-huisarts", practice, ["huisarts"]), address).Start("solk", "p-oidc-page");
+
+        await using var browser = await KbPathways.Testing.HeadlessChromium.StartAsync();
+        await browser.NavigateAsync($"{address}werkplek"); // not signed in: the page sends the browser to sign in
+        await browser.WaitForAsync("location.pathname === '/werkplek' && document.body?.dataset.ready === 'true'", TimeSpan.FromSeconds(30));
+        (await browser.EvaluateAsync("document.querySelector('#me-name').textContent")).GetString().ShouldBe("Noor Hendriks");
+        (await browser.EvaluateAsync("document.cookie")).GetString().ShouldBe(""); // the session cookie is HttpOnly; no token in the page
+        (await browser.EvaluateAsync("localStorage.length + sessionStorage.length")).GetInt32().ShouldBe(0);
+
+        // The POH works with that session: the trajectory is hers to act on.
+        await browser.EvaluateAsync($"document.body.dataset.ready = 'false'; location.hash = '#/traject/{id}'; true");
+        await browser.WaitForAsync("document.body.dataset.ready === 'true'");
+        (await browser.EvaluateAsync("document.querySelector('h1').textContent")).GetString()!.ShouldContain("SOLK");
+
+        // Signing out ends the session: the next visit signs in at the provider again — here as the colleague now at the keyboard.
+        provider.User = ("idp-poh-2", "Sanne Bakker", practice, ["poh-ggz"]);
+        await browser.EvaluateAsync("document.body.dataset.ready = 'false'; document.querySelector('.me form').submit(); true");
+        await browser.WaitForAsync("location.pathname === '/werkplek' && document.body?.dataset.ready === 'true' && document.querySelector('#me-name').textContent === 'Sanne Bakker'",
+            TimeSpan.FromSeconds(30));
+    }
+
+    private static HttpClient With(string token, Uri address) =>
+        new() { BaseAddress = address, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
 }

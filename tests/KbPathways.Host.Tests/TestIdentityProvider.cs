@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,15 +11,17 @@ using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
+using Microsoft.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace KbPathways.Host.Tests;
 
 /// <summary>
 /// A real OpenID Connect provider for the sign-in tests, built on OpenIddict and run on the loopback: discovery,
-/// JWKS and a token endpoint. A client (<see cref="ClientId"/>) gets an access token for a user with the claims the
-/// test asks for, under the claim names a practice's provider might use (<c>kb_practice</c>, <c>roles</c>).
-/// No store: the one client is checked by a handler (OpenIddict's degraded mode).
+/// JWKS, a token endpoint (client credentials, for API tokens) and an authorization endpoint (the code flow with
+/// PKCE, for the pages), under the claim names a practice's provider might use (<c>kb_practice</c>, <c>roles</c>).
+/// Its "login" signs in <see cref="User"/> at once: the test sets who is at the keyboard. No store: the one client
+/// is checked by handlers (OpenIddict's degraded mode).
 /// </summary>
 public sealed class TestIdentityProvider : IAsyncDisposable
 {
@@ -27,6 +30,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private readonly WebApplication app;
 
     public Uri Address { get; }
+
+    /// <summary>Who the authorization endpoint signs in (the person at the provider's login page).</summary>
+    public (string User, string Name, string Practice, string[] Roles) User { get; set; } = ("idp-user", "IdP User", "praktijk", ["huisarts"]);
 
     private TestIdentityProvider(WebApplication app, Uri address)
     {
@@ -41,12 +47,19 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Services.AddOpenIddict().AddServer(o =>
         {
-            o.SetTokenEndpointUris("connect/token");
-            o.AllowClientCredentialsFlow();
+            o.SetTokenEndpointUris("connect/token").SetAuthorizationEndpointUris("connect/authorize");
+            o.AllowClientCredentialsFlow().AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
+            o.RegisterScopes(Scopes.OpenId, Scopes.Profile);
             o.AddEphemeralSigningKey().AddEphemeralEncryptionKey();
             o.DisableAccessTokenEncryption(); // a plain signed JWT, as resource servers read it
             o.EnableDegradedMode();
-            o.UseAspNetCore().DisableTransportSecurityRequirement().EnableTokenEndpointPassthrough();
+            o.UseAspNetCore().DisableTransportSecurityRequirement().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough();
+            o.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(handler => handler.UseInlineHandler(context =>
+            {
+                if (context.ClientId != ClientId) context.Reject(Errors.InvalidClient, "unknown client");
+                else if (context.RedirectUri is null || !new Uri(context.RedirectUri).IsLoopback) context.Reject(Errors.InvalidRequest, "redirect_uri not allowed");
+                return default;
+            }));
             o.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(handler => handler.UseInlineHandler(context =>
             {
                 if (context.ClientId != ClientId || context.ClientSecret != ClientSecret)
@@ -55,8 +68,29 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             }));
         });
         var app = builder.Build();
-        app.MapPost("/connect/token", (HttpContext http) =>
+        TestIdentityProvider? self = null;
+        app.MapGet("/connect/authorize", (HttpContext http) =>
         {
+            // The login: the user the test put at the keyboard, with the claims for the identity token.
+            var (user, name, practice, roles) = self!.User;
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+            identity.AddClaim(new Claim(Claims.Subject, user));
+            identity.AddClaim(new Claim(Claims.Name, name));
+            foreach (var role in roles) identity.AddClaim(new Claim("roles", role));
+            identity.AddClaim(new Claim("kb_practice", practice));
+            foreach (var claim in identity.Claims) claim.SetDestinations(Destinations.AccessToken, Destinations.IdentityToken);
+            var principal = new ClaimsPrincipal(identity);
+            principal.SetScopes(Scopes.OpenId, Scopes.Profile);
+            return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        });
+        app.MapPost("/connect/token", async (HttpContext http) =>
+        {
+            if (http.GetOpenIddictServerRequest()!.IsAuthorizationCodeGrantType())
+            {
+                // The code (and its PKCE verifier) was checked by OpenIddict: issue the tokens for the principal it carried.
+                var granted = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                return Results.SignIn(granted.Principal!, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            }
             // The user and their claims ride along as extra form fields: this provider is a test double of a login.
             var form = http.Request.Form;
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
@@ -71,7 +105,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         });
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
-        return new TestIdentityProvider(app, address);
+        return self = new TestIdentityProvider(app, address);
     }
 
     /// <summary>The provider's own signing key: for making tokens it would never issue (expired), as an attacker cannot.</summary>

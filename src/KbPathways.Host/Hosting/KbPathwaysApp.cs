@@ -195,7 +195,9 @@ public static class KbPathwaysApp
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = HealthResponse.Write }).AllowAnonymous().WithMetadata(new HttpMethodMetadata(["GET"]));
         EmbeddedPages.Map(app);
-        if (app.Services.GetRequiredService<AuthOptions>().IsDevelopmentKey && !app.Environment.IsProduction()) Sessions.MapDevelopmentSignIn(app);
+        var identity = app.Services.GetRequiredService<AuthOptions>();
+        if (identity.PagesSignInAtProvider) Sessions.MapProviderSignIn(app);
+        else if (identity.IsDevelopmentKey && !app.Environment.IsProduction()) Sessions.MapDevelopmentSignIn(app);
         else Sessions.MapSignOut(app);
         // '?page=abc' is a 400 problem+json, not page 0.
         app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
@@ -263,7 +265,7 @@ public static class KbPathwaysApp
     {
         services.AddSingleton(auth);
         var authentication = services.AddAuthentication(Sessions.Scheme);
-        Sessions.Add(services, authentication);
+        Sessions.Add(services, authentication, auth);
         authentication.AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;

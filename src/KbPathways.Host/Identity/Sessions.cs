@@ -26,8 +26,43 @@ public static class Sessions
     public const string Scheme = "kb";
     public const string CsrfHeader = "X-KbPathways";
 
-    public static void Add(IServiceCollection services, AuthenticationBuilder authentication)
+    public const string ProviderScheme = "provider";
+
+    public static void Add(IServiceCollection services, AuthenticationBuilder authentication, AuthOptions auth)
     {
+        if (auth.PagesSignInAtProvider)
+            authentication.AddOpenIdConnect(ProviderScheme, o =>
+            {
+                // The authorization code flow with PKCE; the host keeps the session (the cookie below), so no token
+                // reaches the page. The provider's claim names become ours, as for bearer tokens.
+                o.Authority = auth.Authority;
+                o.ClientId = auth.ClientId;
+                o.ClientSecret = auth.ClientSecret;
+                o.ResponseType = "code";
+                o.UsePkce = true;
+                o.RequireHttpsMetadata = auth.RequireHttpsMetadata;
+                o.SignInScheme = CookieScheme;
+                o.MapInboundClaims = false;
+                o.SaveTokens = false;
+                o.Scope.Clear();
+                o.Scope.Add("openid");
+                o.Scope.Add("profile");
+                o.TokenValidationParameters.NameClaimType = KbClaims.Name;
+                o.TokenValidationParameters.RoleClaimType = KbClaims.Role;
+                // The round trip's own cookies must come back on the provider's redirect (a top-level GET).
+                o.CorrelationCookie.SameSite = o.NonceCookie.SameSite = SameSiteMode.Lax;
+                o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.Events.OnTokenValidated = context =>
+                {
+                    if (context.Principal?.Identity is ClaimsIdentity identity)
+                    {
+                        KbClaims.Map(identity, auth);
+                        // A session is kept only for a user the API would accept (one user, one practice).
+                        if (CurrentUser.From(context.Principal) is null) context.Fail("the provider's user has no single practice");
+                    }
+                    return Task.CompletedTask;
+                };
+            });
         authentication.AddCookie(CookieScheme, o =>
         {
             o.Cookie.Name = "kb-session";
@@ -86,6 +121,14 @@ public static class Sessions
         ["poh"] = "Noor Hendriks", ["assistent"] = "Lotte Smit", ["praktijkmanager"] = "Peter Mulder",
         ["buurtteammedewerker"] = "Yasmina El Amrani", ["wijkverpleegkundige"] = "Ingrid de Boer", ["beweegmakelaar"] = "Kevin Bos",
     };
+
+    /// <summary>With the provider: <c>/aanmelden</c> sends the browser to sign in there, and back to the werkplek.</summary>
+    public static void MapProviderSignIn(WebApplication app)
+    {
+        app.MapGet("/aanmelden", (HttpContext context) => Results.Challenge(
+            new AuthenticationProperties { RedirectUri = "/werkplek" }, [ProviderScheme])).AllowAnonymous();
+        MapSignOut(app);
+    }
 
     /// <summary>The development sign-in and sign-out, mapped only while the development key is in use outside Production.</summary>
     public static void MapDevelopmentSignIn(WebApplication app)

@@ -29,6 +29,14 @@ public sealed class AuthOptions
     public string NameClaim { get; set; } = KbClaims.Name;
 
     public bool UsesProvider => !string.IsNullOrWhiteSpace(Authority);
+
+    /// <summary>The pages' client at the provider (authorization code flow with PKCE); with it, /aanmelden signs in there.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The client's secret, if the provider registered it as a confidential client.</summary>
+    public string? ClientSecret { get; set; }
+
+    public bool PagesSignInAtProvider => UsesProvider && !string.IsNullOrWhiteSpace(ClientId);
     public string? SigningKey { get; set; }
     public string Audience { get; set; } = "kbpathways";
 
