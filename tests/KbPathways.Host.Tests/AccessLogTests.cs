@@ -165,16 +165,26 @@ public class AccessLogTests(HostFixture host)
         health.GetProperty("checks").GetProperty("access-log").GetProperty("data").GetProperty("appendOnly").GetBoolean().ShouldBeTrue();
     }
 
+    /// <summary>
+    /// A fresh log in another database of the cluster (so the host's own log stays intact), and a superuser connection
+    /// to it. The tests that use it are in one collection, so they never run at once.
+    /// </summary>
+    private async Task<(AccessLogStore Log, NpgsqlConnection Admin)> ScratchLog()
+    {
+        var scratchDb = host.AdminConnectionString.Replace("Database=kbpathways", "Database=postgres");
+        var admin = new NpgsqlConnection(scratchDb);
+        await admin.OpenAsync();
+        await new NpgsqlCommand($"DROP SCHEMA IF EXISTS {AuditSchema.Schema} CASCADE; {AuditSchema.CreateTables}", admin).ExecuteNonQueryAsync();
+        var log = new AccessLogStore(scratchDb, new AccessLogSigning(new byte[32], ScratchDirectory.NewAccessLogHeadFile()));
+        await log.EnsureAsync();
+        return (log, admin);
+    }
+
     [Fact]
     public async Task Given_sealed_records_When_an_administrator_alters_or_removes_one_Then_verification_names_it()
     {
-        // A scratch log in another database, so the host's own log stays intact.
-        var scratchDb = host.AdminConnectionString.Replace("Database=kbpathways", "Database=postgres");
-        await using var admin = new NpgsqlConnection(scratchDb);
-        await admin.OpenAsync();
-        await new NpgsqlCommand($"DROP SCHEMA IF EXISTS {AuditSchema.Schema} CASCADE; {AuditSchema.CreateTables}", admin).ExecuteNonQueryAsync();
-        var scratch = new AccessLogStore(scratchDb, new AccessLogSigning(new byte[32], ScratchDirectory.NewAccessLogHeadFile()));
-        await scratch.EnsureAsync();
+        var (scratch, admin) = await ScratchLog();
+        await using var _ = admin;
         for (var i = 0; i < 5; i++)
             await scratch.AppendAsync(new AccessLogEntry(0, DateTimeOffset.UtcNow, "R", "trajectory.read", $"p{i}", null, "u", "u", practice, "test", true, null, null, false, 200));
         (await scratch.VerifyAsync(TimeSpan.Zero)).ShouldBe(new AccessLogBreak(1, "record not sealed"));
@@ -197,12 +207,8 @@ public class AccessLogTests(HostFixture host)
     [Fact]
     public async Task Given_records_naming_odd_ids_and_one_the_database_refuses_When_appended_together_Then_the_others_are_stored_and_each_id_is_found_whole()
     {
-        var scratchDb = host.AdminConnectionString.Replace("Database=kbpathways", "Database=postgres");
-        await using var admin = new NpgsqlConnection(scratchDb);
-        await admin.OpenAsync();
-        await new NpgsqlCommand($"DROP SCHEMA IF EXISTS {AuditSchema.Schema} CASCADE; {AuditSchema.CreateTables}", admin).ExecuteNonQueryAsync();
-        var scratch = new AccessLogStore(scratchDb, new AccessLogSigning(new byte[32], ScratchDirectory.NewAccessLogHeadFile()));
-        await scratch.EnsureAsync();
+        var (scratch, admin) = await ScratchLog();
+        await using var _ = admin;
         AccessLogEntry Entry(string[] patients, string user = "u", string action = "R") =>
             new(0, DateTimeOffset.UtcNow, action, "trajectory.read", PatientList.Encode(patients), "obj\u0000", user, user, practice, "test\u0000", true, null, null, false, 200);
 

@@ -43,6 +43,7 @@ public sealed class DemoData(IServiceProvider services, IDocumentStore store,
         }
         catch (Exception e)
         {
+            logger.LogError("Demo data could not be made ({ExceptionType}: {Message})", e.GetType().Name, e.Message);
             seeded.TrySetException(e);
             throw;
         }

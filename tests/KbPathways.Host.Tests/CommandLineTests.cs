@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace KbPathways.Host.Tests;
+
+/// <summary>The host's command line as a newcomer meets it: help, a typo, and a start that cannot succeed.</summary>
+[Collection(HostCollection.Name)]
+public class CommandLineTests(HostFixture host)
+{
+    private static async Task<(int Exit, string Output)> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "KbPathways.Host.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        return (process.ExitCode, await output + await errors);
+    }
+
+    [Fact]
+    public async Task Given_help_or_a_typo_Then_the_commands_are_listed_and_nothing_starts()
+    {
+        var (exit, output) = await Run("--help");
+        exit.ShouldBe(0);
+        output.ShouldContain("access-log verify");
+        output.ShouldNotContain("PostgreSQL");
+
+        (exit, output) = await Run("rebuidl");
+        exit.ShouldBe(2);
+        output.ShouldStartWith("unknown command 'rebuidl'");
+        output.ShouldContain("commands:");
+    }
+
+    [Fact]
+    public async Task Given_the_port_in_use_or_a_broken_setting_When_the_host_starts_Then_one_clear_line_and_exit_1()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var pathways = $"--Pathways:Path={Path.Combine(HostFixture.RepoRoot, "pathways")}";
+        var database = $"--ConnectionStrings:Postgres={host.ConnectionString}";
+
+        var (exit, output) = await Run("--urls", $"http://127.0.0.1:{port}", database, pathways, "--environment", "Development",
+            $"--AccessLog:HeadFile={KbPathways.Testing.ScratchDirectory.NewAccessLogHeadFile()}");
+        exit.ShouldBe(1, output);
+        output.ShouldContain("KbPathways could not start: the address is already in use");
+        output.ShouldNotContain("   at "); // no stack trace
+
+        (exit, output) = await Run(database, pathways, "--environment", "Development", "--Limits:RequestsPerSecond=abc");
+        exit.ShouldBe(1, output);
+        output.ShouldContain("KbPathways could not start:");
+        output.ShouldContain("Limits:RequestsPerSecond");
+        output.ShouldNotContain("   at ");
+    }
+}
