@@ -18,6 +18,15 @@ public sealed class QualityReportOptions
     /// <summary>How many practices' summaries a host keeps in memory for the dashboard, worklist and report (see <see cref="PracticeSnapshots"/>).</summary>
     public int CachedPractices { get; set; } = 16;
 
+    /// <summary>What is wrong with these settings, per key (under <c>Quality:</c>); empty when all is well.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _)) yield return $"Quality:TimeZone '{TimeZone}' is not a known time zone (e.g. Europe/Amsterdam)";
+        if (!IsoPeriod.TryParse(MdoWindow, out _)) yield return $"Quality:MdoWindow '{MdoWindow}' is not an ISO 8601 period (e.g. P6M)";
+        if (!IsoPeriod.TryParse(MedicationReviewWindow, out _)) yield return $"Quality:MedicationReviewWindow '{MedicationReviewWindow}' is not an ISO 8601 period (e.g. P12M)";
+        if (CachedPractices < 1) yield return "Quality:CachedPractices must be 1 or more";
+    }
+
     public QualitySettings ToSettings() => new(CvgInstrument, Period(MdoWindow), Period(MedicationReviewWindow), BreakthroughOutcome,
         TimeZoneInfo.FindSystemTimeZoneById(TimeZone));
 

@@ -49,10 +49,14 @@ public class CommandLineTests(HostFixture host)
         output.ShouldContain("KbPathways could not start: the address is already in use");
         output.ShouldNotContain("   at "); // no stack trace
 
-        (exit, output) = await Run(database, pathways, "--environment", "Development", "--Limits:RequestsPerSecond=abc");
-        exit.ShouldBe(1, output);
-        output.ShouldContain("KbPathways could not start:");
-        output.ShouldContain("Limits:RequestsPerSecond");
-        output.ShouldNotContain("   at ");
+        foreach (var (setting, key) in new[] { ("--Limits:RequestsPerSecond=abc", "Limits:RequestsPerSecond"), ("--Limits:RequestsPerSecond=0", "Limits:RequestsPerSecond"),
+                     ("--Quality:TimeZone=Mars/Olympus", "Quality:TimeZone"), ("--Quality:MdoWindow=6 maanden", "Quality:MdoWindow") })
+        {
+            (exit, output) = await Run(database, pathways, "--environment", "Development", setting);
+            exit.ShouldBe(1, output);
+            output.ShouldContain("KbPathways could not start:");
+            output.ShouldContain(key, customMessage: setting);
+            output.ShouldNotContain("   at ");
+        }
     }
 }

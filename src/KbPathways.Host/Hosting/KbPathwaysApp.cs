@@ -109,6 +109,7 @@ public static class KbPathwaysApp
         IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, AccessLogOptions accessLogOptions, EmbeddedPostgres? embedded)
     {
         connection = WithPreparedStatements(connection);
+        CheckSettings(builder.Configuration);
         builder.Services.AddKbPathways(o =>
         {
             o.ConnectionString = connection;
@@ -202,6 +203,21 @@ public static class KbPathwaysApp
         // '?page=abc' is a 400 problem+json, not page 0.
         app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
         return app;
+    }
+
+    /// <summary>
+    /// Settings that would only fail later, per request (every request 500 with <c>Limits:RequestsPerSecond=0</c>, the
+    /// dashboard 500 with an unknown time zone), are refused at start-up, each naming its key and what it may be.
+    /// </summary>
+    private static void CheckSettings(IConfiguration config)
+    {
+        var problems = new List<string>();
+        foreach (var (key, min) in new[] { ("Limits:MaxBodyBytes", 1L), ("Limits:RequestsPerSecond", 1L), ("Limits:Burst", 1L),
+                     ("Patients:CachedKeys", 0L), ("Trajectories:CachedStates", 0L) })
+            if (config[key] is { } text && (!long.TryParse(text, out var value) || value < min))
+                problems.Add($"{key} '{text}' must be a whole number of at least {min}");
+        problems.AddRange((config.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions()).Problems());
+        if (problems.Count > 0) throw new InvalidOperationException($"settings are not valid: {string.Join("; ", problems)}");
     }
 
     /// <summary>
