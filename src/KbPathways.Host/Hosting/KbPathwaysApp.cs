@@ -170,6 +170,7 @@ public static class KbPathwaysApp
 
         var app = builder.Build();
         if (embedded is not null) app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
+        app.Lifetime.ApplicationStarted.Register(() => Welcome(app));
         var accessLog = app.Services.GetRequiredService<AccessLogStore>();
         accessLog.EnsureAsync().GetAwaiter().GetResult();
         if (accessLog.RoleCanAlter == true)
@@ -203,6 +204,25 @@ public static class KbPathwaysApp
         // '?page=abc' is a 400 problem+json, not page 0.
         app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
         return app;
+    }
+
+    /// <summary>The one block a start ends with: where the host listens, and where a person goes next.</summary>
+    private static void Welcome(WebApplication app)
+    {
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/');
+        if (address is null) return;
+        var auth = app.Services.GetRequiredService<AuthOptions>();
+        var signIn = auth.PagesSignInAtProvider ? "at the practice's identity provider"
+            : auth.IsDevelopmentKey && !app.Environment.IsProduction() ? "as a demo user of any role (development)" : "with a token from the identity provider";
+        Console.WriteLine($"""
+
+            KbPathways is running on {address}
+              werkplek   {address}/werkplek    sign in {signIn} at {address}/aanmelden
+              dashboard  {address}/dashboard
+              API page   {address}/api-docs    a development token: dotnet run --no-launch-profile --project src/KbPathways.Host -- token --user u1 --role huisarts --practice demo-praktijk
+            Stop with Ctrl+C.
+            """);
     }
 
     /// <summary>
