@@ -94,6 +94,12 @@ public class OpenIdConnectTests(HostFixture host)
         await browser.WaitForAsync("document.body.dataset.ready === 'true'");
         (await browser.EvaluateAsync("document.querySelector('h1').textContent")).GetString()!.ShouldContain("SOLK");
 
+        // A change by that session without the page's header is refused, as for a development session.
+        (await browser.EvaluateAsync($$"""
+            fetch('/api/trajectories/{{id}}/fire', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ trigger: 'uitvallen', data: { reden: 'x' } }) }).then(r => r.status)
+            """)).GetInt32().ShouldBe(403);
+
         // Signing out ends the session: the next visit signs in at the provider again — here as the colleague now at the keyboard.
         provider.User = ("idp-poh-2", "Sanne Bakker", practice, ["poh-ggz"]);
         await browser.EvaluateAsync("document.body.dataset.ready = 'false'; document.querySelector('.me form').submit(); true");

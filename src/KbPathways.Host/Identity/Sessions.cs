@@ -25,6 +25,7 @@ public static class Sessions
     public const string CookieScheme = "session";
     public const string Scheme = "kb";
     public const string CsrfHeader = "X-KbPathways";
+    public const string CookieName = "kb-session";
 
     public const string ProviderScheme = "provider";
 
@@ -65,7 +66,7 @@ public static class Sessions
             });
         authentication.AddCookie(CookieScheme, o =>
         {
-            o.Cookie.Name = "kb-session";
+            o.Cookie.Name = CookieName;
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
@@ -79,7 +80,7 @@ public static class Sessions
         });
         authentication.AddPolicyScheme(Scheme, "Bearer token or session cookie", o => o.ForwardDefaultSelector = context =>
             context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                || !context.Request.Cookies.ContainsKey("kb-session")
+                || !context.Request.Cookies.ContainsKey(CookieName)
                 ? JwtBearerDefaults.AuthenticationScheme
                 : CookieScheme);
     }
@@ -95,11 +96,15 @@ public static class Sessions
     /// and out are pages' own forms, and harmless to forge).
     /// </summary>
     public static Task Guard(HttpContext context, RequestDelegate next) =>
-        context.Request.Path.StartsWithSegments("/api") && context.User.Identity is { IsAuthenticated: true, AuthenticationType: CookieScheme }
+        context.Request.Path.StartsWithSegments("/api") && context.User.Identity is { IsAuthenticated: true } && BySession(context.Request)
         && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
         && context.Request.Headers[CsrfHeader] != "1"
             ? Problems.Write(context, Problem(403, "Not allowed", $"A change made with a session must carry the header {CsrfHeader}: 1."))
             : next(context);
+
+    /// <summary>Whether the request is authenticated by the session cookie (as the policy scheme decides), whoever signed it in.</summary>
+    private static bool BySession(HttpRequest request) =>
+        !request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && request.Cookies.ContainsKey(CookieName);
 
     /// <summary>One demo user per role of the shipped pathways, plus the practice manager.</summary>
     public static IReadOnlyList<DemoUser> DemoUsers(PathwayCatalog catalog)
