@@ -47,10 +47,14 @@ public static class StepForms
     public const string SchemaDialect = "https://json-schema.org/draft/2020-12/schema";
 
     /// <summary>The actions <paramref name="roles"/> may take on <paramref name="state"/> now (those of <see cref="TrajectoryDecider.PermittedTriggers"/>).</summary>
-    public static IReadOnlyList<ActionDescription> Actions(Trajectory state, PathwayDefinition definition, IReadOnlySet<string> roles)
+    public static IReadOnlyList<ActionDescription> Actions(Trajectory state, PathwayDefinition definition, IReadOnlySet<string> roles) =>
+        Actions(state, definition, TrajectoryDecider.PermittedTriggers(state, definition, roles));
+
+    /// <summary>The actions of <paramref name="permitted"/> (triggers already worked out for the caller).</summary>
+    public static IReadOnlyList<ActionDescription> Actions(Trajectory state, PathwayDefinition definition, IReadOnlyList<string> permitted)
     {
         var actions = new List<ActionDescription>();
-        foreach (var trigger in TrajectoryDecider.PermittedTriggers(state, definition, roles))
+        foreach (var trigger in permitted)
         {
             var track = definition.TrackOf(trigger);
             var current = track?.FindState(state.Tracks[track.Name]);

@@ -34,12 +34,13 @@ public sealed record TrajectoryView(
 {
     public static TrajectoryView Of(Trajectory t, PathwayDefinition definition, IReadOnlySet<string> roles)
     {
-        var actions = StepForms.Actions(t, definition, roles);
+        var permitted = TrajectoryDecider.PermittedTriggers(t, definition, roles); // worked out once for both
+        var actions = StepForms.Actions(t, definition, permitted);
         return new TrajectoryView(
             t.Id, t.PatientId, t.PathwayId, t.DefinitionVersion, t.DefinitionHash, t.State, definition.FindState(t.State)?.Label ?? t.State,
             new SortedDictionary<string, string>(t.Tracks),
             new SortedDictionary<string, string>(t.Tracks.ToDictionary(x => x.Key, x => definition.FindState(x.Value)?.Label ?? x.Value)), t.Version,
-            t.Completed ? [] : TrajectoryDecider.PermittedTriggers(t, definition, roles), actions,
+            permitted, actions,
             [.. t.Deadlines.OrderBy(d => d.DueAt).Select(d => new DeadlineView(d.Name, d.Trigger, d.Track, d.DueAt,
                 StepForms.DeadlineLabel(definition, definition.Tracks.FirstOrDefault(x => x.Name == d.Track)?.FindState(t.Tracks[d.Track]), d.Name)))],
             t.Completed, t.Outcome);
