@@ -215,8 +215,8 @@ public static class KbPathwaysApp
         var auth = app.Services.GetRequiredService<AuthOptions>();
         var signIn = auth.PagesSignInAtProvider ? "at the practice's identity provider"
             : auth.IsDevelopmentKey && !app.Environment.IsProduction() ? "as a demo user of any role (development)" : "with a token from the identity provider";
-        Console.WriteLine($"""
-
+        // A log entry (quiet hosts, such as the tests', leave it out), written as one block.
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KbPathways").LogInformation("{Welcome}", $"""
             KbPathways is running on {address}
               werkplek   {address}/werkplek    sign in {signIn} at {address}/aanmelden
               dashboard  {address}/dashboard
