@@ -59,4 +59,21 @@ public class CommandLineTests(HostFixture host)
             output.ShouldNotContain("   at ");
         }
     }
+
+    [Fact]
+    public async Task Given_an_empty_database_When_rebuilt_Then_nothing_is_rebuilt_and_the_exit_code_is_0()
+    {
+        var name = "leeg_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var admin = new Npgsql.NpgsqlConnection(host.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await new Npgsql.NpgsqlCommand($"CREATE DATABASE {name} OWNER {KbPathways.Projections.Database.EmbeddedPostgres.AppRole}", admin).ExecuteNonQueryAsync();
+        }
+        var output = new StringWriter();
+        var exit = await KbPathways.Host.Cli.StoreCommand.RunAsync(["rebuild",
+            $"--ConnectionStrings:Postgres={host.ConnectionString.Replace("Database=kbpathways", $"Database={name}")}",
+            $"--Pathways:Path={Path.Combine(HostFixture.RepoRoot, "pathways")}"], output, output);
+        exit.ShouldBe(0, output.ToString());
+        output.ToString().ShouldContain("rebuilt 0 trajectory summaries from 0 events");
+    }
 }

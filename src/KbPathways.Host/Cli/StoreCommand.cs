@@ -56,9 +56,21 @@ public static class StoreCommand
         if (command == "whatif" && !File.Exists(options["--candidate"])) return Fail(errors, $"no candidate file at '{options["--candidate"]}'");
 
         // Quiet unless asked otherwise (a later --Logging:LogLevel:Default=… wins): the command's own output is what matters.
-        var app = await KbPathwaysApp.BuildAsync(["--Logging:LogLevel:Default=Warning", .. hostArgs], serving: false);
+        Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
+            app = await KbPathwaysApp.BuildAsync(["--Logging:LogLevel:Default=Warning", .. hostArgs], serving: false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Npgsql.NpgsqlException)
+        {
+            errors.WriteLine($"{command}: cannot start: {e.Message.Split('\n')[0]}");
+            return 1;
+        }
+        try
+        {
+            // The store's tables as the host makes them (a database no host has used yet has none): so that a rebuild
+            // of an empty store rebuilds nothing instead of failing.
+            await app.Services.GetRequiredService<Marten.IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
             return command switch
             {
                 "rebuild" => await Rebuild(app.Services.GetRequiredService<ReplayService>(), output, errors, ct),
@@ -70,6 +82,11 @@ public static class StoreCommand
         {
             foreach (var f in e.FieldErrors) errors.WriteLine(f.Message);
             return Fail(errors, e.Message);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            errors.WriteLine($"{command}: the database cannot be reached ({e.Message.Split('\n')[0]}); check ConnectionStrings:Postgres");
+            return 1;
         }
         finally
         {
