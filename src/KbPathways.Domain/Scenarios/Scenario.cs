@@ -6,8 +6,10 @@ namespace KbPathways.Domain.Scenarios;
 /// <summary>A file of scenarios for one pathway (optionally one practice's overlay of it).</summary>
 public sealed record ScenarioFile(string File, string Pathway, string? Practice, IReadOnlyList<Scenario> Scenarios);
 
+/// <summary><see cref="Problems"/>: the errors found in this scenario's own text (an unknown key, a bad value); a scenario
+/// with any fails without running, so a mistake in a check can never pass as a check that held.</summary>
 public sealed record Scenario(string Name, DateTimeOffset StartAt, string StartRole, IReadOnlyDictionary<string, JsonElement> StartData,
-    IReadOnlyList<ScenarioStep> Steps, SourceLocation Location);
+    IReadOnlyList<ScenarioStep> Steps, SourceLocation Location, IReadOnlyList<Diagnostic>? Problems = null);
 
 /// <summary>One step: fire a trigger as a role with data, or let time pass; then check what is expected.</summary>
 public sealed record ScenarioStep(

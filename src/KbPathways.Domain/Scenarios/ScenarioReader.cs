@@ -28,6 +28,7 @@ public static class ScenarioReader
 
     private static Scenario? ReadScenario(YNode node, DiagnosticBag diagnostics)
     {
+        var before = diagnostics.Items.Count;
         var map = MapView.Of(node, "a scenario", ["name", "start", "steps"], diagnostics);
         var name = map?.Text("name", "a scenario", required: true);
         if (map is null || name is null) return null;
@@ -46,7 +47,8 @@ public static class ScenarioReader
         }
         else diagnostics.Error(map.Location, "missing-key", "a scenario needs 'start' with at least a role");
         var steps = map.Node("steps") is YSequence seq ? seq.Items.Select(s => ReadStep(s, diagnostics)).OfType<ScenarioStep>().ToList() : [];
-        return new Scenario(name, at, role, data, steps, node.Location);
+        return new Scenario(name, at, role, data, steps, node.Location,
+            [.. diagnostics.Items.Skip(before).Where(d => d.Severity == Severity.Error)]);
     }
 
     private static ScenarioStep? ReadStep(YNode node, DiagnosticBag diagnostics)

@@ -18,7 +18,9 @@ public static class ScenarioRunner
         var definition = definitions.FirstOrDefault(d => d.Id == file.Pathway && d.Practice == file.Practice);
         foreach (var scenario in file.Scenarios)
         {
-            var failure = definition is null
+            var failure = scenario.Problems is { Count: > 0 } problems
+                ? $"not run: {string.Join("; ", problems)}"
+                : definition is null
                 ? $"pathway '{file.Pathway}'{(file.Practice is null ? "" : $" for practice '{file.Practice}'")} is not loaded (see pathways validate)"
                 : RunOne(scenario, definition);
             yield return new ScenarioResult(file.File, scenario.Name, failure is null, failure);
