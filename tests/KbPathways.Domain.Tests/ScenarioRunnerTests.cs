@@ -39,4 +39,32 @@ public class ScenarioRunnerTests
         typo.Failure.ShouldContain("staat");
         results.Single(r => r.Name == "goed").Passed.ShouldBeTrue();
     }
+
+    [Fact]
+    public void Given_a_misspelled_trigger_or_role_Then_its_own_rejection_not_one_that_was_meant()
+    {
+        var results = Run("""
+            pathway: demo
+            scenarios:
+              - name: trigger
+                start: { role: poh }
+                steps:
+                  - { fire: contcat, role: poh, expect: { rejected: not-permitted } }
+              - name: rol
+                start: { role: poh }
+                steps:
+                  - { fire: contact, role: phö, expect: { rejected: forbidden } }
+              - name: bedoeld
+                start: { role: poh }
+                steps:
+                  - { fire: contcat, role: poh, expect: { rejected: unknown-trigger } }
+                  - { fire: contact, role: huisartss, expect: { rejected: unknown-role } }
+            """);
+
+        var trigger = results.Single(r => r.Name == "trigger");
+        trigger.Passed.ShouldBeFalse();
+        trigger.Failure!.ShouldContain("rejected (unknown-trigger): 'contcat' is not a step of pathway 'demo' (did you mean 'contact'?)");
+        results.Single(r => r.Name == "rol").Failure!.ShouldContain("rejected (unknown-role)");
+        results.Single(r => r.Name == "bedoeld").Passed.ShouldBeTrue(results.Single(r => r.Name == "bedoeld").Failure);
+    }
 }

@@ -75,7 +75,7 @@ public static class ScenarioReader
             ["state", "tracks", "rejected", "field", "warnings", "deadlines", "fired", "permitted", "counters", "completed", "outcome"], diagnostics);
         if (map is null) return null;
         var rejected = map.Text("rejected", "an expectation");
-        string[] kinds = ["forbidden", "not-permitted", "invalid-data", "guard-failed", "version-conflict"];
+        string[] kinds = ["forbidden", "not-permitted", "invalid-data", "guard-failed", "version-conflict", "unknown-trigger", "unknown-role"];
         if (rejected is not null && !kinds.Contains(rejected))
             diagnostics.Error(map.Node("rejected")!.Location, "unknown-value", $"rejected is one of: {string.Join(", ", kinds)}");
         IReadOnlyList<string>? List(string key) => map.Names(key, "an expectation")?.Select(s => s.Value).ToList();

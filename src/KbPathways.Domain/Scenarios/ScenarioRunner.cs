@@ -27,6 +27,30 @@ public static class ScenarioRunner
         }
     }
 
+    /// <summary>" (did you mean 'X'?)" for the known name nearest to <paramref name="given"/>, if one is near.</summary>
+    private static string Suggest(string given, IEnumerable<string> known)
+    {
+        var best = known.Distinct().Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).MinBy(x => x.Distance);
+        return best.Name is not null && best.Distance <= Math.Max(2, given.Length / 4) ? $" (did you mean '{best.Name}'?)" : "";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
+    }
+
     public static string KindName(RejectionKind kind) => kind switch
     {
         RejectionKind.Forbidden => "forbidden",
@@ -59,6 +83,12 @@ public static class ScenarioRunner
             if (step.Fire is not null)
             {
                 var roles = new HashSet<string> { step.Role ?? "" };
+                // A typo in a trigger or a role is its own rejection, never a not-permitted or forbidden that was meant.
+                if (definition.TrackOf(step.Fire) is null)
+                    outcome.Unknown = ("unknown-trigger", $"'{step.Fire}' is not a step of pathway '{definition.Id}'{Suggest(step.Fire, definition.Tracks.SelectMany(t => t.States.SelectMany(st => st.Transitions).Concat(t.AnyState)).Select(x => x.Trigger))}");
+                else if (definition.FindRole(step.Role ?? "") is null)
+                    outcome.Unknown = ("unknown-role", $"'{step.Role}' is not a role of pathway '{definition.Id}'{Suggest(step.Role ?? "", definition.Roles.Select(r => r.Name))}");
+                else
                 try
                 {
                     var events = TrajectoryDecider.Fire(new FireTrigger(step.Fire, new Caller("scenario", roles), step.Data), state, definition, now);
@@ -91,6 +121,7 @@ public static class ScenarioRunner
     private sealed class StepOutcome
     {
         public PathwayRuleException? Rejection;
+        public (string Name, string Message)? Unknown;
         public readonly List<string> Warnings = [];
         public readonly List<string> Fired = [];
     }
@@ -113,11 +144,11 @@ public static class ScenarioRunner
     {
         var x = step.Expect;
         var d = new List<string>();
-        var rejected = outcome.Rejection is null ? null : KindName(outcome.Rejection.Kind);
+        var rejected = outcome.Unknown?.Name ?? (outcome.Rejection is null ? null : KindName(outcome.Rejection.Kind));
         if (x.Rejected != rejected)
             d.Add(rejected is null ? $"expected rejection '{x.Rejected}', but the step was accepted"
-                : $"expected {(x.Rejected is null ? "acceptance" : $"rejection '{x.Rejected}'")}, but it was rejected ({rejected}): {outcome.Rejection!.Message}" +
-                  (outcome.Rejection.FieldErrors.Count > 0 ? $" [{string.Join(", ", outcome.Rejection.FieldErrors.Select(f => $"{f.Field} {f.Message}"))}]" : ""));
+                : $"expected {(x.Rejected is null ? "acceptance" : $"rejection '{x.Rejected}'")}, but it was rejected ({rejected}): {outcome.Unknown?.Message ?? outcome.Rejection!.Message}" +
+                  (outcome.Rejection?.FieldErrors.Count > 0 ? $" [{string.Join(", ", outcome.Rejection.FieldErrors.Select(f => $"{f.Field} {f.Message}"))}]" : ""));
         if (x.Field is not null && outcome.Rejection?.FieldErrors.Any(f => f.Field == x.Field) != true)
             d.Add($"expected an error on field '{x.Field}', got: {string.Join(", ", outcome.Rejection?.FieldErrors.Select(f => f.Field) ?? [])}");
         if (x.State is not null && state.State != x.State) d.Add($"expected state '{x.State}', was '{state.State}'");
@@ -125,7 +156,7 @@ public static class ScenarioRunner
             if (state.Tracks.GetValueOrDefault(track) != expected)
                 d.Add($"expected track '{track}' in '{expected}', was '{state.Tracks.GetValueOrDefault(track)}'");
         Same("warnings", x.Warnings, outcome.Warnings, d);
-        Same("fired deadlines", x.Fired, outcome.Fired, d);
+        Same("fired deadlines", x.Fired, outcome.Fired, d, ordered: true);
         Same("armed deadlines", x.Deadlines, state.Deadlines.Select(dl => dl.Name), d);
         if (x.Permitted is not null)
             Same("permitted triggers", x.Permitted, TrajectoryDecider.PermittedTriggers(state, definition, new HashSet<string> { step.Role ?? "" }), d);
@@ -137,11 +168,12 @@ public static class ScenarioRunner
         return d;
     }
 
-    private static void Same(string what, IReadOnlyList<string>? expected, IEnumerable<string> actual, List<string> differences)
+    /// <param name="ordered">Compare in order (deadlines fire one after another); otherwise as sets.</param>
+    private static void Same(string what, IReadOnlyList<string>? expected, IEnumerable<string> actual, List<string> differences, bool ordered = false)
     {
         if (expected is null) return;
-        var a = actual.Order(StringComparer.Ordinal).ToList();
-        if (!expected.Order(StringComparer.Ordinal).SequenceEqual(a))
+        var a = ordered ? actual.ToList() : actual.Order(StringComparer.Ordinal).ToList();
+        if (!(ordered ? expected.AsEnumerable() : expected.Order(StringComparer.Ordinal)).SequenceEqual(a))
             differences.Add($"expected {what} [{string.Join(", ", expected)}], was [{string.Join(", ", a)}]");
     }
 }
