@@ -289,7 +289,7 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         var artifacts = Path.Combine(HostFixture.RepoRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
         await File.WriteAllBytesAsync(Path.Combine(artifacts, "dashboard.png"), screenshot);
-        foreach (var (width, name) in new[] { (820, "tablet"), (390, "telefoon") })
+        foreach (var (width, name) in new[] { (1400, "laptop"), (820, "tablet"), (400, "telefoon") })
         {
             await browser.SetViewportAsync(width, 1024, mobile: width < 800);
             await Task.Delay(150);

@@ -620,7 +620,9 @@ function show(field, value) {
   if (value === null || value === undefined) return "–";
   if (field?.questionnaire) {
     const items = Object.fromEntries(field.questionnaire.items.map(i => [i.name, i]));
-    return Object.entries(value).map(([k, v]) => `${items[k]?.label ?? k}: ${show(items[k], v)}`).join("; ");
+    const answers = Object.entries(value);
+    if (field.questionnaire.items.length === 1 && answers.length === 1) return show(items[answers[0][0]], answers[0][1]); // a CVG: the mark itself
+    return answers.map(([k, v]) => `${items[k]?.label ?? k}: ${show(items[k], v)}`).join("; ");
   }
   const option = (v) => field?.options?.find(o => o.value === v)?.label ?? v;
   if (Array.isArray(value)) return value.map(option).join(", ");
