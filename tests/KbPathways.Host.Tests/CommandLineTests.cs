@@ -28,6 +28,14 @@ public class CommandLineTests(HostFixture host)
         output.ShouldContain("access-log verify");
         output.ShouldNotContain("PostgreSQL");
 
+        (exit, output) = await Run("access-log");
+        exit.ShouldBe(2);
+        output.ShouldStartWith("access-log needs a command: verify");
+        output.ShouldNotContain("PostgreSQL");
+
+        (exit, output) = await Run("access-log", "veriffy");
+        exit.ShouldBe(2);
+
         (exit, output) = await Run("rebuidl");
         exit.ShouldBe(2);
         output.ShouldStartWith("unknown command 'rebuidl'");

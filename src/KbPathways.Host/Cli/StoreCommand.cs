@@ -34,9 +34,9 @@ public static class StoreCommand
             output.WriteLine(Usage);
             return 0;
         }
-        if (args is ["access-log", var sub, ..])
+        if (args is ["access-log", ..])
         {
-            if (sub != "verify") return Fail(errors, $"unknown access-log command '{sub}'\n" + Usage);
+            if (args is not [_, "verify", ..]) return Fail(errors, $"access-log needs a command: verify\n" + Usage);
             args = ["access-log", .. args.Skip(2)];
         }
         var command = args.FirstOrDefault();
