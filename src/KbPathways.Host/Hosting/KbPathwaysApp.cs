@@ -301,7 +301,7 @@ public static class KbPathwaysApp
     {
         services.AddSingleton(auth);
         var authentication = services.AddAuthentication(Sessions.Scheme);
-        Sessions.Add(services, authentication, auth);
+        Sessions.Add(authentication, auth);
         authentication.AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;

@@ -29,7 +29,7 @@ public static class Sessions
 
     public const string ProviderScheme = "provider";
 
-    public static void Add(IServiceCollection services, AuthenticationBuilder authentication, AuthOptions auth)
+    public static void Add(AuthenticationBuilder authentication, AuthOptions auth)
     {
         if (auth.PagesSignInAtProvider)
             authentication.AddOpenIdConnect(ProviderScheme, o =>
