@@ -116,14 +116,6 @@ public static class Problems
             })
             : next(context);
 
-    /// <summary>Logs that the database was away for this request (type and route only); always true.</summary>
-    private static bool Logged(HttpContext context, Exception e)
-    {
-        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("KbPathways.Errors")
-            .LogWarning("Database unavailable ({ExceptionType}) on {Method} {Route}", e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName);
-        return true;
-    }
-
     /// <summary>Maps exceptions from anywhere in the pipeline to problems; unknown ones become a bare 500.</summary>
     public static async Task Middleware(HttpContext context, RequestDelegate next)
     {
@@ -133,6 +125,10 @@ public static class Problems
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
+            var away = DatabaseUnavailable(e);
+            if (away)
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("KbPathways.Errors")
+                    .LogWarning("Database unavailable ({ExceptionType}) on {Method} {Route}", e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName);
             var problem = e switch
             {
                 PathwayRuleException rule => Of(rule),
@@ -143,7 +139,7 @@ public static class Problems
                     Detail = "The request body is larger than this server accepts.",
                 },
                 BadHttpRequestException or JsonException => BadRequest("The request body is not valid JSON of the expected shape."),
-                _ when DatabaseUnavailable(e) && Logged(context, e) => new ProblemDetails
+                _ when away => new ProblemDetails
                 {
                     Status = 503, Title = "Temporarily unavailable", Type = "https://kbpathways.example/problems/unavailable",
                     Detail = "The database cannot be reached. Nothing was changed; try again shortly.",
