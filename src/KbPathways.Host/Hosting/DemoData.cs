@@ -1,4 +1,5 @@
 using KbPathways.Domain.Pathways;
+using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Scenarios;
 using KbPathways.Domain.Trajectories;
 using KbPathways.Host.Identity;
@@ -60,8 +61,11 @@ public sealed class DemoData(IServiceProvider services, IDocumentStore store,
         var path = config["Pathways:Path"] ?? "pathways";
         var patients = 0;
         var time = new DemoTime();
-        var trajectories = ActivatorUtilities.CreateInstance<TrajectoryService>(services, new BusinessClock(time));
+        // No alarms while seeding: a back-dated deadline's alarm would ring at once and race the walk. The demo fires
+        // its deadlines itself, in demo time and in order, and arms alarms only for those still ahead at the end.
+        var trajectories = ActivatorUtilities.CreateInstance<TrajectoryService>(services, new BusinessClock(time), Array.Empty<ICommandParticipant>());
         var now = DateTimeOffset.UtcNow;
+        var walked = new List<Trajectory>();
         foreach (var file in PathwayFiles.Scenarios(path))
         {
             var scenarios = ScenarioReader.Read(file, await File.ReadAllTextAsync(file, stoppingToken), new DiagnosticBag());
@@ -71,23 +75,50 @@ public sealed class DemoData(IServiceProvider services, IDocumentStore store,
                 var patient = $"DEMO-{scenarios.Pathway}-{++patients:000}";
                 // Spread deterministically: patient n starts 20–335 days ago, and each step follows 2–14 days later.
                 time.Now = now.AddDays(-(20 + patients * 53 % 316)).AddHours(8 + patients % 9);
-                var start = await trajectories.StartAsync(Practice, As(scenario.StartRole), patient, scenarios.Pathway, scenario.StartData, ct: stoppingToken);
-                foreach (var step in scenario.Steps.Where(s => s.Fire is not null && s.Expect.Rejected is null))
+                var state = (await trajectories.StartAsync(Practice, As(scenario.StartRole), patient, scenarios.Pathway, scenario.StartData, ct: stoppingToken)).Trajectory;
+                foreach (var step in scenario.Steps.Where(s => s.Expect.Rejected is null))
                 {
-                    time.Now = Min(time.Now.AddDays(2 + (patients + step.Location.Line) % 13), now.AddMinutes(-5));
+                    // Time passes: the scenario's wait, or 1–3 days before a step; never past now.
+                    time.Now = Min(step.Wait is { } wait && IsoPeriod.TryParse(wait, out var period) ? period.AddTo(time.Now)
+                        : time.Now.AddDays(1 + (patients + step.Location.Line) % 3), now.AddMinutes(-5));
+                    state = await RingDue(trajectories, state, time.Now, stoppingToken);
+                    if (step.Fire is null) continue;
                     try
                     {
-                        await trajectories.FireAsync(Practice, start.Trajectory.Id, new FireTrigger(step.Fire!, As(step.Role!), step.Data), ct: stoppingToken);
+                        state = (await trajectories.FireAsync(Practice, state.Id, new FireTrigger(step.Fire, As(step.Role!), step.Data), ct: stoppingToken)).Trajectory;
                     }
                     catch (PathwayRuleException)
                     {
-                        break; // the scenario relied on time passing here; the demo patient stays where it is
+                        break; // the scenario went another way here; the demo patient stays where it is
                     }
                 }
+                time.Now = now.AddMinutes(-5);
+                walked.Add(await RingDue(trajectories, state, time.Now, stoppingToken));
             }
+        }
+        // The deadlines still ahead get their alarms, as a command's would.
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+            var alarms = services.GetRequiredService<DeadlineAlarms>();
+            foreach (var t in walked.Where(t => !t.Completed))
+                foreach (var d in t.Deadlines)
+                    await alarms.ScheduleAsync(bus, new DeadlineAlarm(t.Id, Practice, d.Name, d.Track, d.DueAt));
         }
         var token = KbClaims.CreateToken(auth, "demo-huisarts", "Demo huisarts", ["huisarts", "poh-ggz", "poh-o", "poh-kb", "poh"], Practice, TimeSpan.FromHours(8));
         logger.LogInformation("Demo data: {Patients} demo patients in practice {Practice}. A token for it (8 hours): {Token}", patients, Practice, token);
+    }
+
+    /// <summary>Fires the trajectory's deadlines due by <paramref name="until"/>, oldest first (at most 500: a repeating one).</summary>
+    private static async Task<Trajectory> RingDue(TrajectoryService trajectories, Trajectory state, DateTimeOffset until, CancellationToken ct)
+    {
+        for (var n = 0; n < 500 && !state.Completed && state.Deadlines.Where(d => d.DueAt <= until).MinBy(d => d.DueAt) is { } due; n++)
+        {
+            var result = await trajectories.FireDeadlineAsync(Practice, state.Id, new DeadlineDue(due.Name, due.Track, due.DueAt), ct);
+            if (result is null) break; // it no longer applies
+            state = result.Trajectory;
+        }
+        return state;
     }
 
     private static Caller As(string role) => new($"demo-{role}", new HashSet<string> { role });
