@@ -138,12 +138,43 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
         }
     }
 
-    /// <summary>Copies the instruments a step recorded onto the patient's stream (<paramref name="streamId"/>), in the step's transaction.</summary>
-    internal static void RecordObservations(IDocumentSession session, Guid streamId, Trajectory state, PathwayDefinition definition, IEnumerable<object> events)
+    /// <summary>
+    /// What a command's steps put on the patient's stream (<paramref name="key"/>), in the step's transaction: the
+    /// instruments they recorded, and the KB mark a step with <c>kbMark:</c> placed or removed (read from the stream first,
+    /// so the mark is recorded once; the append then expects that version, so a racing mark makes one of the two retry).
+    /// </summary>
+    internal static async Task RecordFromStepsAsync(IDocumentSession session, PatientKey key, Trajectory state, PathwayDefinition definition,
+        IReadOnlyList<object> events, CancellationToken ct)
     {
+        var streamId = key.Pseudonym;
+        var recorded = new List<object>();
         foreach (var step in events.OfType<StepTaken>())
             foreach (var (name, answers) in step.Data.Where(d => definition.FindInstrument(d.Key) is not null))
-                session.Events.Append(streamId, new ObservationRecorded(streamId, state.PatientId, state.Practice, name, answers,
+                recorded.Add(new ObservationRecorded(streamId, state.PatientId, state.Practice, name, answers,
                     step.Scores.GetValueOrDefault(name), state.Id, state.PathwayId, step.Actor, step.At));
+        var marking = events.OfType<StepTaken>().Select(step => (Step: step, Transition: TransitionOf(definition, step)))
+            .Where(x => x.Transition is { KbMark: not KbMarkAction.None }).ToList();
+        if (marking.Count == 0)
+        {
+            if (recorded.Count > 0) session.Events.Append(streamId, recorded.ToArray());
+            return;
+        }
+        var patient = await LoadAsync(session, key, ct);
+        var before = patient.Version;
+        var marks = await session.LoadAsync<PatientMarks>(streamId, ct);
+        foreach (var (step, transition) in marking)
+        {
+            var code = step.Data.TryGetValue(TransitionDefinition.KbCodeField, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String
+                ? value.GetString() : null;
+            var changes = PatientDecider.FromStep(patient, transition!.KbMark, code, $"{definition.Title}: {transition.Label}", step.Actor, step.At);
+            patient = changes.Aggregate(patient, PatientRecord.Evolve);
+            marks = changes.Aggregate(marks, PatientMarks.Apply);
+            recorded.AddRange(changes);
+        }
+        if (recorded.Count > 0) session.Events.Append(streamId, before + recorded.Count, recorded.ToArray());
+        if (marks is not null) session.Store(marks);
     }
+
+    private static TransitionDefinition? TransitionOf(PathwayDefinition definition, StepTaken step) =>
+        definition.TrackOf(step.Trigger) is { } track && track.FindState(step.From) is { } from ? track.TransitionFrom(from, step.Trigger) : null;
 }

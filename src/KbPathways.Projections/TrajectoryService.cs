@@ -185,7 +185,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 session.Events.Append(id, after.Version, events.ToArray());
                 session.Store(TrajectorySummary.Of(after));
                 var key = await keys.LoadForTrajectoryAsync(id, ct) ?? throw new ErasedPatientException();
-                PatientService.RecordObservations(session, key.Pseudonym, state, definition, events);
+                await PatientService.RecordFromStepsAsync(session, key, state, definition, events, ct);
                 var result = new CommandResult(after, events);
                 await EnlistAsync(session, practice, result, ct);
                 if (inTransaction is not null) await inTransaction(session, after);

@@ -74,8 +74,10 @@ public class QualityTests
     {
         var report = March();
 
-        One(report, "in-zorg").Value.ShouldBe(1);          // C, in Zwaar (owner huisarts); B's Licht has no owner
-        One(report, "in-beeld").Value.ShouldBe(2);         // p1, p2 marked and not in zorg; p4's mark was removed
+        // The fixture declares no careStatus (seed 000's rule lives in kb-begeleiding), so nobody is in beeld or in zorg:
+        // the old rule counted C (an active trajectory in a state with an owner) in zorg, and p1, p2 (marked) in beeld.
+        One(report, "in-zorg").Value.ShouldBe(0);
+        One(report, "in-beeld").Value.ShouldBe(0);
         One(report, "instroom").Value.ShouldBe(2);         // A and B; C started in February
         One(report, "instroom", month: "2026-03").Value.ShouldBe(2);
         One(report, "uitstroom").Value.ShouldBe(1);
@@ -129,7 +131,7 @@ public class QualityTests
         var csv = QualityReport.ToCsv(March()).Split("\r\n");
 
         csv[0].ShouldBe("indicator,label,pathway,group,month,value,numerator,denominator");
-        csv.ShouldContain("in-beeld,\"In beeld (KB-gemarkeerd, geen actief traject) aan het eind van de periode\",,,,2,,");
+        csv.ShouldContain("in-beeld,\"In beeld (doelgroep bekend, contactpersonen en afspraken vastgelegd) aan het eind van de periode\",,,,0,,");
         csv.ShouldContain(l => l.StartsWith("cvg-verschil,") && l.EndsWith(",-4,,1"));
     }
 }

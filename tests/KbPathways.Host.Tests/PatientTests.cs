@@ -9,7 +9,7 @@ public class PatientTests(HostFixture host)
     private readonly string practice = HostFixture.NewPractice();
 
     [Fact]
-    public async Task Given_a_patient_When_marked_treated_and_unmarked_Then_status_observations_and_mark_follow()
+    public async Task Given_a_patient_When_marked_treated_and_unmarked_Then_observations_and_mark_follow_and_SOLK_alone_is_not_KB_care()
     {
         var huisarts = host.Client(practice, "huisarts");
         (await huisarts.GetAsync("/api/patients/p-42")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
@@ -21,7 +21,8 @@ public class PatientTests(HostFixture host)
         var marked = await (await huisarts.PostAsJsonAsync("/api/patients/p-42/kb-mark", new { reason = "schulden, eenzaamheid, COPD" })).Body();
         marked.GetProperty("kbMarked").GetBoolean().ShouldBeTrue();
         marked.GetProperty("kbCode").GetString().ShouldBe("A69.02");
-        marked.GetProperty("status").GetString().ShouldBe("in beeld");
+        marked.GetProperty("status").GetString().ShouldBe("niet in beeld");   // ingekaart, but nothing recorded of her (seed 000)
+        marked.GetProperty("careStatus").GetProperty("ingekaart").GetBoolean().ShouldBeTrue();
 
         var id = await huisarts.Start("solk", "p-42");
         (await huisarts.Fire(id, new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = "x" } })).EnsureSuccessStatusCode();
@@ -30,7 +31,7 @@ public class PatientTests(HostFixture host)
         (await huisarts.Fire(id, new { trigger = "doelenBereikt", data = new { cvg = new { cijfer = 7 }, evaluatie = "beter" } })).EnsureSuccessStatusCode();
 
         var patient = await (await huisarts.GetAsync("/api/patients/p-42")).Body();
-        patient.GetProperty("status").GetString().ShouldBe("in zorg");
+        patient.GetProperty("status").GetString().ShouldBe("niet in beeld");   // a SOLK trajectory makes her neither in beeld nor in zorg
         var cvg = patient.GetProperty("observations").EnumerateArray().Single();
         cvg.GetProperty("instrument").GetString().ShouldBe("cvg");
         cvg.GetProperty("firstTotal").GetDecimal().ShouldBe(5);
@@ -38,10 +39,9 @@ public class PatientTests(HostFixture host)
         (await host.Client(HostFixture.NewPractice(), "huisarts").GetAsync("/api/patients/p-42")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
 
         (await huisarts.Fire(id, new { trigger = "uitvallen", data = new { reden = "verhuisd" } })).EnsureSuccessStatusCode();
-        (await (await huisarts.GetAsync("/api/patients/p-42")).Body()).GetProperty("status").GetString().ShouldBe("in beeld");
         var removed = await (await huisarts.PostAsJsonAsync("/api/patients/p-42/kb-mark/remove", new { reason = "niet meer van toepassing" })).Body();
         removed.GetProperty("kbMarked").GetBoolean().ShouldBeFalse();
-        removed.GetProperty("status").GetString().ShouldBe("niet gemarkeerd");
+        removed.GetProperty("careStatus").GetProperty("ingekaart").GetBoolean().ShouldBeFalse();
         (await huisarts.PostAsJsonAsync("/api/patients/p-42/kb-mark/remove", new { reason = "x" })).StatusCode.ShouldBe(HttpStatusCode.Conflict);
     }
 }

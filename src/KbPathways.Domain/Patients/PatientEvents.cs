@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KbPathways.Domain.Pathways.Engine;
+using KbPathways.Domain.Pathways.Model;
 using KbPathways.Domain.Trajectories;
 
 namespace KbPathways.Domain.Patients;
@@ -73,6 +74,20 @@ public static class PatientDecider
         if (!state.KbMarked) throw new PathwayRuleException(RejectionKind.NotPermitted, "the patient has no KB mark");
         return [new KbMarkRemoved(state.StreamId, state.PatientId, state.Practice, reason, new Actor(caller.UserId, role), now)];
     }
+
+    /// <summary>
+    /// A pathway step that places or removes the KB mark (<c>kbMark:</c>): the step's own roles allowed it, so there is no
+    /// second check here. Placing a mark that is there, or removing one that is not, records nothing: the mark is
+    /// recorded once on the patient, however many steps or calls say so.
+    /// </summary>
+    public static IReadOnlyList<object> FromStep(PatientRecord state, KbMarkAction action, string? code, string reason, Actor actor, DateTimeOffset at) =>
+        action switch
+        {
+            KbMarkAction.Place when !state.KbMarked && !string.IsNullOrWhiteSpace(code) =>
+                [new KbMarkPlaced(state.StreamId, state.PatientId, state.Practice, code, reason, actor, at)],
+            KbMarkAction.Remove when state.KbMarked => [new KbMarkRemoved(state.StreamId, state.PatientId, state.Practice, reason, actor, at)],
+            _ => [],
+        };
 
     /// <summary>Erasure is final; the caller's role must be allowed to destroy patient data.</summary>
     public static IReadOnlyList<object> Erase(PatientRecord state, Caller caller, IReadOnlySet<string> allowedRoles, int trajectories, DateTimeOffset now)

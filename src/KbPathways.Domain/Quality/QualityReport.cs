@@ -10,6 +10,13 @@ public sealed record TrajectoryRow(Guid Id, string PatientId, string PathwayId, 
     public bool ActiveAt(DateTimeOffset at) => StartedAt <= at && (Facts.CompletedAt is null || Facts.CompletedAt > at);
 }
 
+/// <summary>
+/// One patient's KB status (seed 000): <see cref="InBeeld"/> and <see cref="InZorg"/> by the pathway's rule, whether they are
+/// <see cref="Ingekaart"/> (KB mark on their record), the labels of the in-beeld fields still to record, the last POH-Kb
+/// contact and the moment active contact lapses without a new one.
+/// </summary>
+public sealed record PatientCareStatus(bool InBeeld, bool InZorg, bool Ingekaart, IReadOnlyList<string> Missing, DateTimeOffset? LastContact, DateTimeOffset? ContactBefore);
+
 /// <summary>The KB mark was placed (or removed) for a patient at a moment.</summary>
 public sealed record KbMarkChange(string PatientId, bool Marked, DateTimeOffset At);
 
@@ -38,13 +45,14 @@ public sealed record IndicatorValue(string Indicator, string? Pathway, string? G
 public static class QualityReport
 {
     public const string Intake = "intake", Session = "sessie", Mdo = "mdo", MedicationReview = "medicatiereview",
-        Referral = "verwijzing", Feedback = "terugkoppeling", Escalation = "escalatie", Frail = "kwetsbaar", OpenHandover = "overdracht-open";
+        Referral = "verwijzing", Feedback = "terugkoppeling", Escalation = "escalatie", Frail = "kwetsbaar", OpenHandover = "overdracht-open",
+        KbContact = "kb-contact";
 
     /// <summary>Dutch labels, in the order the report lists the indicators.</summary>
     public static readonly IReadOnlyDictionary<string, string> Labels = new Dictionary<string, string>
     {
-        ["in-beeld"] = "In beeld (KB-gemarkeerd, geen actief traject) aan het eind van de periode",
-        ["in-zorg"] = "In zorg (actief traject met eigenaar) aan het eind van de periode",
+        ["in-beeld"] = "In beeld (doelgroep bekend, contactpersonen en afspraken vastgelegd) aan het eind van de periode",
+        ["in-zorg"] = "In zorg (ingekaart en actief contact met de POH-Kb) aan het eind van de periode",
         ["instroom"] = "Instroom: gestarte trajecten",
         ["uitstroom"] = "Uitstroom: afgesloten trajecten",
         ["cvg-start"] = "Gemiddeld CVG bij start (gepaard)",
@@ -52,6 +60,7 @@ public static class QualityReport
         ["cvg-verschil"] = "Gemiddelde verandering CVG (eind − start)",
         ["dagen-signaal-intake"] = "Gemiddeld aantal dagen van signaal tot intake",
         ["sessies-per-traject"] = "Gemiddeld aantal POH-gesprekken per afgesloten traject",
+        ["kb-contacten"] = "Contacten van de POH-Kb",
         ["boven-sessieplafond"] = "% afgesloten trajecten boven het gespreksplafond",
         ["mdo"] = "Aantal MDO-besprekingen",
         ["kwetsbaar-mdo"] = "% kwetsbare ouderen met een MDO binnen de termijn",
@@ -76,8 +85,6 @@ public static class QualityReport
         var (inBeeld, inZorg) = CareStatus(rows, marks, definitions, asOf);
         result.Add(new("in-beeld", null, null, null, inBeeld.Count));
         result.Add(new("in-zorg", null, null, null, inZorg.Count));
-        foreach (var pathway in pathways)
-            result.Add(new("in-zorg", pathway, null, null, rows.Where(r => r.PathwayId == pathway && InZorgAt(r, definitions, asOf)).Select(r => r.PatientId).Distinct().Count()));
 
         // Per pathway (and all pathways together, Pathway = null).
         foreach (var (pathway, group) in pathways.Select(p => ((string?)p, rows.Where(r => r.PathwayId == p).ToList())).Prepend((null, rows.ToList())))
@@ -85,6 +92,7 @@ public static class QualityReport
             Flow("instroom", pathway, group.Select(r => r.StartedAt));
             Flow("uitstroom", pathway, group.Select(r => r.Facts.CompletedAt).OfType<DateTimeOffset>());
             Flow(Mdo, pathway, group.SelectMany(r => r.Facts.Marks).Where(m => m.Indicator == Mdo).Select(m => m.At));
+            Flow("kb-contacten", pathway, group.SelectMany(r => r.Facts.Marks).Where(m => m.Indicator == KbContact).Select(m => m.At));
 
             var completed = group.Where(r => r.Facts.CompletedAt is { } c && InPeriod(c)).ToList();
             var paired = Paired(completed, settings.CvgInstrument);
@@ -102,8 +110,9 @@ public static class QualityReport
             Percent("boven-sessieplafond", pathway, null, withSessions.Count(r => r.Facts.Marks.Any(m => m.Indicator == Session && m.Warned)), withSessions.Count);
 
             var frail = group.Where(r => r.ActiveAt(asOf) && StateAt(r, definitions, asOf)?.Indicators.Contains(Frail) == true).ToList();
-            Percent("kwetsbaar-mdo", pathway, null, frail.Count(r => Recent(r, Mdo, settings.MdoWindow, asOf)), frail.Count);
-            Percent("kwetsbaar-medicatiereview", pathway, null, frail.Count(r => Recent(r, MedicationReview, settings.MedicationReviewWindow, asOf)), frail.Count);
+            Percent("kwetsbaar-mdo", pathway, null, frail.Count(r => Recent(r, Mdo, Window(r, Mdo, settings.MdoWindow, definitions, asOf), asOf)), frail.Count);
+            Percent("kwetsbaar-medicatiereview", pathway, null,
+                frail.Count(r => Recent(r, MedicationReview, Window(r, MedicationReview, settings.MedicationReviewWindow, definitions, asOf), asOf)), frail.Count);
 
             var escalated = completed.Where(r => r.Facts.Marks.Any(m => Kind(m.Indicator) == Escalation)).ToList();
             Percent("doorbraak", pathway, null, escalated.Count(r => r.Outcome == settings.BreakthroughOutcome), escalated.Count);
@@ -141,16 +150,51 @@ public static class QualityReport
     }
 
     /// <summary>
-    /// [A] The KB status of the practice's patients at <paramref name="at"/>: in zorg = at least one active trajectory
-    /// whose current state is in zorg and has an owner; in beeld = KB-marked and not in zorg.
+    /// Who is <i>in beeld</i> and who <i>in zorg</i> at <paramref name="at"/>, by the <c>careStatus</c> rule of the pathways
+    /// the patients' trajectories run on (seed 000; see <see cref="CareStatusRule"/>). The dashboard, the quality report
+    /// and the patient view all count with <see cref="StatusOf"/>.
     /// </summary>
     public static (IReadOnlySet<string> InBeeld, IReadOnlySet<string> InZorg) CareStatus(IReadOnlyList<TrajectoryRow> rows,
         IReadOnlyList<KbMarkChange> marks, Func<string, PathwayDefinition?> definitions, DateTimeOffset at)
     {
-        var inZorg = rows.Where(r => InZorgAt(r, definitions, at)).Select(r => r.PatientId).ToHashSet(StringComparer.Ordinal);
-        var marked = marks.Where(m => m.At <= at).GroupBy(m => m.PatientId)
-            .Where(g => g.MaxBy(m => m.At)!.Marked).Select(g => g.Key);
-        return (marked.Where(p => !inZorg.Contains(p)).ToHashSet(StringComparer.Ordinal), inZorg);
+        var marked = marks.Where(m => m.At <= at).GroupBy(m => m.PatientId, StringComparer.Ordinal)
+            .Where(g => g.MaxBy(m => m.At)!.Marked).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        var inBeeld = new HashSet<string>(StringComparer.Ordinal);
+        var inZorg = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var patient in rows.GroupBy(r => r.PatientId, StringComparer.Ordinal))
+        {
+            var status = StatusOf([.. patient], marked.Contains(patient.Key), definitions, at);
+            if (status.InBeeld) inBeeld.Add(patient.Key);
+            if (status.InZorg) inZorg.Add(patient.Key);
+        }
+        return (inBeeld, inZorg);
+    }
+
+    /// <summary>
+    /// One patient's KB status at <paramref name="at"/> from their trajectories and whether they are ingekaart (the KB
+    /// mark is on their record), with what is missing: the in-beeld fields not yet recorded, and the last POH-Kb contact.
+    /// </summary>
+    public static PatientCareStatus StatusOf(IReadOnlyList<TrajectoryRow> rows, bool ingekaart, Func<string, PathwayDefinition?> definitions, DateTimeOffset at)
+    {
+        var inBeeld = false;
+        var inZorg = false;
+        IReadOnlyList<string>? missing = null;
+        DateTimeOffset? lastContact = null, contactBefore = null;
+        foreach (var row in rows)
+        {
+            if (!row.ActiveAt(at) || row.Facts.StateAt(at) is not { } visit || definitions(visit.Hash) is not { CareStatus: { } rule } definition) continue;
+            var notRecorded = rule.InBeeldRecorded.Where(f => row.Facts.RecordedAt(f) is not { } when || when > at)
+                .Select(f => definition.FindField(f)?.Label ?? definition.FindInstrument(f)?.Label ?? f).ToList();
+            if (notRecorded.Count == 0) inBeeld = true;
+            else if (missing is null || notRecorded.Count < missing.Count) missing = notRecorded;
+            var contact = row.Facts.Marks.LastOrDefault(m => m.At <= at && rule.ContactIndicators.Contains(m.Indicator))?.At;
+            if (contact is not null && (lastContact is null || contact > lastContact)) lastContact = contact;
+            if (contact is null || !rule.InZorgStates.Contains(visit.State)) continue;
+            var before = rule.ContactWithin.AddTo(contact.Value);
+            if (contactBefore is null || before > contactBefore) contactBefore = before;
+            if ((ingekaart || !rule.InZorgMarked) && before >= at) inZorg = true;
+        }
+        return new PatientCareStatus(inBeeld, inZorg, ingekaart, inBeeld ? [] : missing ?? [], lastContact, contactBefore);
     }
 
     /// <summary>The first and the last score of <paramref name="instrument"/> per trajectory that has two, taken at different moments.</summary>
@@ -158,8 +202,13 @@ public static class QualityReport
         [.. rows.Select(r => (First: r.Facts.FirstScores.GetValueOrDefault(instrument), Last: r.Facts.LastScores.GetValueOrDefault(instrument)))
             .Where(p => p.First is not null && p.Last is not null && p.Last.At > p.First.At).Select(p => (p.First!, p.Last!))];
 
-    private static bool InZorgAt(TrajectoryRow row, Func<string, PathwayDefinition?> definitions, DateTimeOffset at) =>
-        row.ActiveAt(at) && StateAt(row, definitions, at) is { InZorg: true, Owner: not null };
+    /// <summary>
+    /// The window an indicator of a frail patient looks back over: the pathway's own (<c>indicatorWindows</c>, read from
+    /// its settings, so a practice overlay that moves the deadline moves the indicator), else the installation's.
+    /// </summary>
+    private static IsoPeriod Window(TrajectoryRow row, string indicator, IsoPeriod fallback, Func<string, PathwayDefinition?> definitions, DateTimeOffset at) =>
+        row.Facts.StateAt(at) is { } visit && definitions(visit.Hash) is { } definition && definition.IndicatorWindows.TryGetValue(indicator, out var own)
+            ? own : fallback;
 
     private static StateDefinition? StateAt(TrajectoryRow row, Func<string, PathwayDefinition?> definitions, DateTimeOffset at) =>
         row.Facts.StateAt(at) is { } visit ? definitions(visit.Hash)?.FindState(visit.State) : null;

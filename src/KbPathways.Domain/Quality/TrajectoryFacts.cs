@@ -14,23 +14,43 @@ public sealed record ScoreAt(decimal Total, DateTimeOffset At);
 
 /// <summary>
 /// What the quality cycle needs to know about one trajectory, folded from its events only: when it ran, the main
-/// track's states over time, the steps that counted for an indicator, and the first and last score per instrument.
+/// track's states over time, the steps that counted for an indicator, the first and last score per instrument, and when
+/// each field was first recorded (<see cref="Recorded"/>, for the in beeld rule of <see cref="CareStatusRule"/>).
 /// </summary>
 public sealed record TrajectoryFacts(
     DateTimeOffset? CompletedAt,
     ImmutableArray<StateVisit> States,
     ImmutableArray<IndicatorMark> Marks,
     ImmutableDictionary<string, ScoreAt> FirstScores,
-    ImmutableDictionary<string, ScoreAt> LastScores)
+    ImmutableDictionary<string, ScoreAt> LastScores,
+    ImmutableDictionary<string, DateTimeOffset>? Recorded = null)
 {
     public static TrajectoryFacts Start(TrajectoryStarted e) => new(null,
         [new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.DefinitionHash, e.StartedAt)], [],
-        ImmutableDictionary<string, ScoreAt>.Empty, ImmutableDictionary<string, ScoreAt>.Empty);
+        ImmutableDictionary<string, ScoreAt>.Empty, ImmutableDictionary<string, ScoreAt>.Empty, Record(null, e.Data.Keys, e.StartedAt));
+
+    /// <summary>When <paramref name="field"/> was first recorded, or null when it never was.</summary>
+    public DateTimeOffset? RecordedAt(string field) => Recorded is { } r && r.TryGetValue(field, out var at) ? at : null;
+
+    private static ImmutableDictionary<string, DateTimeOffset>? Record(ImmutableDictionary<string, DateTimeOffset>? recorded, IEnumerable<string> fields, DateTimeOffset at)
+    {
+        foreach (var field in fields)
+            if (recorded is null || !recorded.ContainsKey(field))
+                recorded = (recorded ?? ImmutableDictionary.Create<string, DateTimeOffset>(StringComparer.Ordinal)).Add(field, at);
+        return recorded;
+    }
+
+    private static bool RecordsNew(TrajectoryFacts facts, StepTaken e)
+    {
+        foreach (var field in e.Data.Keys)
+            if (facts.Recorded is null || !facts.Recorded.ContainsKey(field)) return true;
+        return false;
+    }
 
     public static TrajectoryFacts Evolve(TrajectoryFacts facts, object @event) => @event switch
     {
         // Most steps on other tracks or inside a state count for nothing: the facts stay as they are.
-        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 => facts,
+        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 && !RecordsNew(facts, e) => facts,
         StepTaken e => facts with
         {
             States = Visits(e) ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
@@ -40,6 +60,7 @@ public sealed record TrajectoryFacts(
                 .Aggregate(facts.FirstScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
             LastScores = e.Scores.Count == 0 ? facts.LastScores
                 : e.Scores.Aggregate(facts.LastScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
+            Recorded = RecordsNew(facts, e) ? Record(facts.Recorded, e.Data.Keys, e.At) : facts.Recorded,
         },
         TrajectoryMigrated e => facts with { States = facts.States.Add(new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.ToHash, e.At)) },
         TrajectoryCompleted e => facts with { CompletedAt = e.At },

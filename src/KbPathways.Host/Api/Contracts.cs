@@ -68,20 +68,34 @@ public sealed record PathwaySummary(string Id, int Version, string Title, string
 
 /// <summary>
 /// A pathway described for clients: its roles, settings and Mermaid diagram, and machine-readably its tracks with their
-/// states (labels, owner, in zorg, deadlines) and steps (label, roles, targets, the data each takes and its JSON
-/// Schema), its fields and its instruments as questionnaires. <see cref="States"/> lists every state's name.
+/// states (labels, owner, deadlines) and steps (label, roles, targets, the data each takes and its JSON Schema), its
+/// fields and its instruments as questionnaires, and its in beeld / in zorg rule (<see cref="CareStatus"/>, when it has
+/// one). <see cref="States"/> lists every state's name.
 /// </summary>
 public sealed record PathwayDetail(
     string Id, int Version, string Title, string? Description, string Hash, string? Practice,
     IReadOnlyList<string> Roles, IReadOnlyDictionary<string, string> RoleLabels, IReadOnlyList<string> States,
     IReadOnlyDictionary<string, string> Settings, IReadOnlyList<TrackView> Tracks, IReadOnlyList<FieldDescription> Fields,
-    IReadOnlyList<QuestionnaireDescription> Instruments, string Mermaid)
+    IReadOnlyList<QuestionnaireDescription> Instruments, string Mermaid, CareStatusView? CareStatus = null)
 {
     public static PathwayDetail Of(PathwayDefinition d) => new(d.Id, d.Version, d.Title, d.Description, d.Hash, d.Practice,
         [.. d.Roles.Select(r => r.Name)], d.Roles.ToDictionary(r => r.Name, r => r.Label), [.. d.AllStates.Select(s => s.Name)], d.Settings,
         [.. d.Tracks.Select(t => TrackView.Of(d, t))],
         [.. d.Fields.Select(f => StepForms.Field(d, f.Name, required: false)!)],
-        [.. d.Instruments.Select(StepForms.Questionnaire)], Domain.Pathways.Diagrams.Mermaid.Render(d));
+        [.. d.Instruments.Select(StepForms.Questionnaire)], Domain.Pathways.Diagrams.Mermaid.Render(d), CareStatusView.Of(d));
+}
+
+/// <summary>A pathway's in beeld / in zorg rule (seed 000), in words and by its parts.</summary>
+public sealed record CareStatusView(IReadOnlyList<string> InBeeldRecorded, bool InZorgMarked, IReadOnlyList<string> InZorgStates,
+    IReadOnlyList<string> ContactIndicators, string ContactWithin, string Description)
+{
+    public static CareStatusView? Of(PathwayDefinition d) => d.CareStatus is not { } rule ? null : new(rule.InBeeldRecorded, rule.InZorgMarked,
+        rule.InZorgStates, rule.ContactIndicators, rule.ContactWithin.ToString(),
+        $"In beeld: {string.Join(", ", rule.InBeeldRecorded.Select(f => Label(d, f)))} vastgelegd. In zorg: "
+        + (rule.InZorgMarked ? "ingekaart (KB-ruiter), " : "")
+        + $"in {string.Join(", ", rule.InZorgStates.Select(s => d.FindState(s)?.Label ?? s))}, met contact van de POH-Kb in de laatste {rule.ContactWithin}.");
+
+    private static string Label(PathwayDefinition d, string name) => (d.FindField(name)?.Label ?? d.FindInstrument(name)?.Label ?? name).ToLowerInvariant();
 }
 
 public sealed record TrackView(string Name, string Label, IReadOnlyList<StateView> States, IReadOnlyList<StepView> AnyState)
@@ -92,11 +106,11 @@ public sealed record TrackView(string Name, string Label, IReadOnlyList<StateVie
 
 public sealed record DeadlineDefinitionView(string Name, string Label, string After, string Fires, bool Repeat);
 
-public sealed record StateView(string Name, string Label, string? Description, bool Initial, bool Final, bool InZorg, string? Owner,
+public sealed record StateView(string Name, string Label, string? Description, bool Initial, bool Final, string? Owner,
     string? Outcome, IReadOnlyList<DeadlineDefinitionView> Deadlines, IReadOnlyList<StepView> Steps)
 {
     public static StateView Of(PathwayDefinition d, TrackDefinition t, StateDefinition s) => new(s.Name, s.Label, s.Description, s.Initial,
-        s.Final, s.InZorg, s.Owner, s.Outcome,
+        s.Final, s.Owner, s.Outcome,
         [.. s.Deadlines.Select(x => new DeadlineDefinitionView(x.Name, x.Label, x.After.ToString(), x.Fires, x.Repeat))],
         [.. s.Transitions.Select(x => StepView.Of(d, t, x))]);
 }

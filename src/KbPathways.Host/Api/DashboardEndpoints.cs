@@ -12,7 +12,7 @@ namespace KbPathways.Host.Api;
 public sealed record WorkItem(Guid TrajectoryId, string PatientId, string Pathway, string Track, string State, string Owner,
     string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon, string PathwayTitle = "", string StateLabel = "", string? DeadlineLabel = null);
 
-public sealed record StateCount(string Pathway, string State, string Label, int Count, bool InZorg);
+public sealed record StateCount(string Pathway, string State, string Label, int Count);
 
 /// <summary>Mean CVG at the start and at the latest measurement, over the open trajectories measured at least twice.</summary>
 public sealed record CvgChange(decimal? Start, decimal? Latest, int Trajectories);
@@ -70,7 +70,7 @@ public static class DashboardEndpoints
         var open = Open(data);
         var states = open.GroupBy(c => (c.Summary.PathwayId, c.Summary.State))
             .Select(g => (g.Key, Count: g.Count(), g.First().State))
-            .Select(g => new StateCount(g.Key.PathwayId, g.Key.State, g.State?.Label ?? g.Key.State, g.Count, g.State?.InZorg == true))
+            .Select(g => new StateCount(g.Key.PathwayId, g.Key.State, g.State?.Label ?? g.Key.State, g.Count))
             .OrderBy(s => s.Pathway, StringComparer.Ordinal).ThenBy(s => s.State, StringComparer.Ordinal).ToList();
         var items = open.SelectMany(c => c.Items).ToList();
         var (inBeeld, inZorg) = QualityReport.CareStatus(data.Rows, data.Marks, data.Definition, now);

@@ -1,4 +1,5 @@
 using KbPathways.Domain.Patients;
+using KbPathways.Domain.Quality;
 using KbPathways.Host.AccessLog;
 using KbPathways.Host.Identity;
 using KbPathways.Projections;
@@ -11,28 +12,36 @@ public sealed record KbMarkRequest(string? Code, string? Reason);
 
 public sealed record ObservationView(string Instrument, decimal? FirstTotal, DateTimeOffset FirstAt, decimal? LatestTotal, DateTimeOffset LatestAt);
 
-public sealed record PatientTrajectoryView(Guid Id, string Pathway, string State, bool Completed, bool InZorg);
+public sealed record PatientTrajectoryView(Guid Id, string Pathway, string State, bool Completed, string PathwayTitle = "", string StateLabel = "");
 
-/// <summary><c>status</c> [A]: "in zorg" with at least one active trajectory in an in-zorg state; "in beeld" when KB-marked otherwise.</summary>
+/// <summary>
+/// <c>status</c>: "in zorg", "in beeld" or "niet in beeld" by the pathways' in beeld / in zorg rule (seed 000), the same
+/// rule the dashboard and the quality report count with; <c>careStatus</c> says why (what is missing, the last POH-Kb contact).
+/// </summary>
 public sealed record PatientView(
     string PatientId, bool KbMarked, string? KbCode, DateTimeOffset? MarkedAt, string Status,
-    IReadOnlyList<PatientTrajectoryView> Trajectories, IReadOnlyList<ObservationView> Observations, IReadOnlyList<MarkChange> MarkHistory);
+    IReadOnlyList<PatientTrajectoryView> Trajectories, IReadOnlyList<ObservationView> Observations, IReadOnlyList<MarkChange> MarkHistory,
+    PatientCareStatus CareStatus);
 
 public static class PatientViews
 {
-    public static async Task<PatientView?> Load(IDocumentStore store, PatientService patients, PathwayCatalog catalog, string practice,
-        string patientId, CancellationToken ct)
+    public static async Task<PatientView?> Load(IDocumentStore store, PatientService patients, QualityService quality, BusinessClock clock,
+        string practice, string patientId, CancellationToken ct)
     {
         await using var session = store.QuerySession();
         var record = await patients.LoadAsync(session, practice, patientId, ct);
-        var summaries = await session.Query<TrajectorySummary>().Where(t => t.Practice == practice && t.PatientId == patientId).ToListAsync(ct);
+        var data = await quality.LoadAsync(practice, ct);
+        var summaries = data.Summaries.Where(t => t.PatientId == patientId).ToList();
         if (record.Version == 0 && summaries.Count == 0) return null;
-        var trajectories = summaries.OrderBy(t => t.StartedAt).Select(t => new PatientTrajectoryView(t.Id, t.PathwayId, t.State, t.Completed,
-            !t.Completed && catalog.ByHash(t.DefinitionHash)?.FindState(t.State)?.InZorg == true)).ToList();
-        var status = trajectories.Any(t => t.InZorg) ? "in zorg" : record.KbMarked ? "in beeld" : "niet gemarkeerd";
+        var now = clock.Now;
+        var care = QualityReport.StatusOf([.. data.Rows.Where(r => r.PatientId == patientId)], record.KbMarked, data.Definition, now);
+        var trajectories = summaries.OrderBy(t => t.StartedAt).Select(t => data.Definition(t.DefinitionHash) is { } d
+            ? new PatientTrajectoryView(t.Id, t.PathwayId, t.State, t.Completed, d.Title, d.FindState(t.State)?.Label ?? t.State)
+            : new PatientTrajectoryView(t.Id, t.PathwayId, t.State, t.Completed, t.PathwayId, t.State)).ToList();
+        var status = care.InZorg ? "in zorg" : care.InBeeld ? "in beeld" : "niet in beeld";
         return new PatientView(patientId, record.KbMarked, record.KbCode, record.MarkedAt, status, trajectories,
             [.. record.Latest.Values.OrderBy(o => o.Instrument).Select(o => new ObservationView(o.Instrument,
-                record.First[o.Instrument].Total, record.First[o.Instrument].At, o.Total, o.At))], record.Marks);
+                record.First[o.Instrument].Total, record.First[o.Instrument].At, o.Total, o.At))], record.Marks, care);
     }
 }
 
@@ -58,21 +67,21 @@ public static class GetPatientEndpoint
 {
     [WolverineGet("/api/patients/{patientId}")]
     public static async Task<PatientView> Get(string patientId, CurrentUser user, IDocumentStore store, PatientService patients,
-        PathwayCatalog catalog, HttpContext http, CancellationToken ct) =>
-        await PatientViews.Load(store, patients, catalog, user.Practice, PatientRoute.Subject(http, patientId), ct) ?? throw new NotFoundException();
+        QualityService quality, BusinessClock clock, HttpContext http, CancellationToken ct) =>
+        await PatientViews.Load(store, patients, quality, clock, user.Practice, PatientRoute.Subject(http, patientId), ct) ?? throw new NotFoundException();
 }
 
 public static class PlaceKbMarkEndpoint
 {
     [WolverinePost("/api/patients/{patientId}/kb-mark")]
     public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
-        PatientService patients, PathwayCatalog catalog, HttpContext http, CancellationToken ct)
+        PatientService patients, QualityService quality, BusinessClock clock, HttpContext http, CancellationToken ct)
     {
         PatientRoute.Subject(http, patientId);
         request = Problems.Body(request);
         await patients.PlaceMarkAsync(user.Practice, patientId, user.Caller, request.Code, request.Reason, PatientRoute.Record(http, patientId), ct);
         AccessLogMiddleware.Committed(http);
-        return (await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct))!;
+        return (await PatientViews.Load(store, patients, quality, clock, user.Practice, patientId, ct))!;
     }
 }
 
@@ -80,13 +89,13 @@ public static class RemoveKbMarkEndpoint
 {
     [WolverinePost("/api/patients/{patientId}/kb-mark/remove")]
     public static async Task<PatientView> Post(string patientId, KbMarkRequest request, CurrentUser user, IDocumentStore store,
-        PatientService patients, PathwayCatalog catalog, HttpContext http, CancellationToken ct)
+        PatientService patients, QualityService quality, BusinessClock clock, HttpContext http, CancellationToken ct)
     {
         PatientRoute.Subject(http, patientId);
         request = Problems.Body(request);
         await patients.RemoveMarkAsync(user.Practice, patientId, user.Caller, request.Reason, PatientRoute.Record(http, patientId), ct);
         AccessLogMiddleware.Committed(http);
-        return await PatientViews.Load(store, patients, catalog, user.Practice, patientId, ct) ?? throw new NotFoundException();
+        return await PatientViews.Load(store, patients, quality, clock, user.Practice, patientId, ct) ?? throw new NotFoundException();
     }
 }
 

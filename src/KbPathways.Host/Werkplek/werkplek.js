@@ -191,7 +191,15 @@ async function patient(id) {
   const [answer, all] = await Promise.all([api(`/api/patients/${encodeURIComponent(id)}`), pathways()]);
   if (!answer.ok && answer.status !== 404) throw new Error(reason(answer.body, answer.status));
   const p = answer.ok ? answer.body : null;
-  const status = p?.status ?? "niet gemarkeerd";
+  const status = p?.status ?? "niet in beeld";
+  const care = p?.careStatus;
+  // Why (seed 000): what in beeld still needs, and until when the last POH-Kb contact keeps the patient in zorg.
+  const why = !care ? null
+    : care.inZorg ? `Ingekaart; laatste contact POH-Kb ${dateOnly(care.lastContact)}, in zorg tot ${dateOnly(care.contactBefore)} zonder nieuw contact.`
+    : [care.missing.length > 0 ? `Voor 'in beeld' nog vastleggen: ${care.missing.join(", ").toLowerCase()}.` : null,
+       care.inBeeld && !care.ingekaart ? "Niet ingekaart (geen Kb-markering)." : null,
+       care.inBeeld && care.ingekaart ? (care.lastContact ? `Geen actief contact POH-Kb sinds ${dateOnly(care.lastContact)}.` : "Nog geen contact met de POH-Kb vastgelegd.") : null]
+      .filter(x => x).join(" ");
   const badge = { "in zorg": "zorg", "in beeld": "beeld" }[status] ?? "geen";
   const titles = Object.fromEntries(all.map(x => [x.id, x.title]));
   await Promise.all((p?.trajectories ?? []).map(t => pathway(t.pathway)));
@@ -227,7 +235,8 @@ async function patient(id) {
     el("h1", {}, `Patiënt ${id}`),
     el("section", { "aria-label": "Kb-status" },
       el("dl", { class: "facts" },
-        el("div", {}, el("dt", {}, "Kb-status"), el("dd", {}, el("span", { class: `badge ${badge}`, "data-testid": "kb-status" }, status))),
+        el("div", {}, el("dt", {}, "Kb-status"), el("dd", {}, el("span", { class: `badge ${badge}`, "data-testid": "kb-status" }, status),
+          why ? el("span", { class: "muted", "data-testid": "kb-status-why" }, " ", why) : null)),
         el("div", {}, el("dt", {}, "Kb-markering (Kb-ruiter)"), el("dd", {}, p?.kbMarked ? `${p.kbCode} sinds ${dateOnly(p.markedAt)}` : "niet gemarkeerd"))),
       (p?.markHistory?.length ?? 0) === 0 ? null : el("details", {}, el("summary", {}, "Geschiedenis van de markering"),
         el("ul", { "data-testid": "mark-history" }, p.markHistory.map(m => el("li", {},
@@ -236,9 +245,9 @@ async function patient(id) {
       el("h2", {}, "Trajecten"),
       (p?.trajectories?.length ?? 0) === 0 ? el("p", { class: "muted" }, "Nog geen trajecten.")
         : el("ul", {}, p.trajectories.map(t => el("li", {},
-          el("a", { href: `#/traject/${t.id}` }, titles[t.pathway] ?? t.pathway), " — ",
-          stateLabels(state.details.get(t.pathway))[t.state] ?? t.state,
-          t.completed ? el("span", { class: "muted" }, " (afgesloten)") : t.inZorg ? el("span", { class: "ok" }, " (in zorg)") : "")))),
+          el("a", { href: `#/traject/${t.id}` }, t.pathwayTitle || (titles[t.pathway] ?? t.pathway)), " — ",
+          t.stateLabel || t.state,
+          t.completed ? el("span", { class: "muted" }, " (afgesloten)") : "")))),
     el("section", {},
       el("h2", {}, "Meetinstrumenten: eerste en laatste score"),
       (p?.observations?.length ?? 0) === 0 ? el("p", { class: "muted" }, "Nog niets gemeten.")

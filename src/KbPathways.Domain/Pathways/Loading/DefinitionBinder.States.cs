@@ -8,7 +8,7 @@ internal sealed partial class DefinitionBinder
     internal static readonly string[] StateKeys =
         ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators"];
     internal static readonly string[] TransitionKeys =
-        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators"];
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
     {
@@ -32,9 +32,12 @@ internal sealed partial class DefinitionBinder
         if (map is null) return null;
         var final = map.Bool("final", what, false);
         var deadlines = map.Section("deadlines", what).Select(BindDeadline).OfType<DeadlineDefinition>().ToList();
+        if (map.Node("inZorg") is { } inZorg)
+            diagnostics.Warning(inZorg.Location, "obsolete-key",
+                $"'inZorg' of {what} no longer counts for anything: who is in zorg follows the pathway's 'careStatus' (seed 000); remove it");
         return new StateDefinition(
             entry.Key.Value, track, map.Text("label", what) ?? entry.Key.Value, map.Text("description", what),
-            map.Bool("initial", what, false), final, map.Bool("inZorg", what, !final),
+            map.Bool("initial", what, false), final,
             map.Scalar("owner", what)?.Value, map.Text("outcome", what), map.Bool("waits", what, !final),
             deadlines, BindTransitions(map.Section("on", what)), Indicators(map, what), entry.Key.Location);
     }
@@ -75,9 +78,62 @@ internal sealed partial class DefinitionBinder
                 map.Names("roles", what)?.Select(s => s.Value).ToList(),
                 Names(map, "requires", what), Names(map, "optional", what),
                 map.Node("when") is { } when ? BindGuard(when) : null, map.Text("because", what),
-                Names(map, "increments", what), Names(map, "restartsDeadlines", what), warnings, Indicators(map, what), entry.Key.Location));
+                Names(map, "increments", what), Names(map, "restartsDeadlines", what), warnings, Indicators(map, what), entry.Key.Location)
+            {
+                KbMark = KbMarkOf(map.Scalar("kbMark", what)),
+            });
         }
         return result;
+    }
+
+    private KbMarkAction KbMarkOf(YScalar? value)
+    {
+        switch (value?.Value)
+        {
+            case null: return KbMarkAction.None;
+            case "place": return KbMarkAction.Place;
+            case "remove": return KbMarkAction.Remove;
+            default:
+                diagnostics.Error(value.Location, "invalid-value", $"'kbMark' is 'place' or 'remove', not '{value.Value}'");
+                return KbMarkAction.None;
+        }
+    }
+
+    /// <summary>
+    /// The pathway's <c>careStatus:</c> (seed 000's in beeld / in zorg), or null when it has none. Its names are checked
+    /// here, against the bound fields, main-track states and indicator tags, so each error points at the name itself.
+    /// </summary>
+    private CareStatusRule? BindCareStatus(MapView root, IReadOnlyList<TrackDefinition> tracks)
+    {
+        if (root.Node("careStatus") is not { } node || MapView.Of(node, "careStatus", ["inBeeld", "inZorg"], diagnostics) is not { } map) return null;
+        var inBeeld = map.Node("inBeeld") is { } b ? MapView.Of(b, "careStatus.inBeeld", ["recorded"], diagnostics) : null;
+        var inZorg = map.Node("inZorg") is { } z ? MapView.Of(z, "careStatus.inZorg", ["marked", "states", "contact", "within"], diagnostics) : null;
+        if (inBeeld is null || inZorg is null)
+        {
+            diagnostics.Error(map.Location, "missing-key", "'careStatus' needs both 'inBeeld' and 'inZorg'");
+            return null;
+        }
+        var recorded = inBeeld.Names("recorded", "careStatus.inBeeld");
+        if (recorded is null) diagnostics.Error(inBeeld.Location, "missing-key", "'careStatus.inBeeld' needs 'recorded': the fields that must have been recorded");
+        foreach (var name in recorded ?? [])
+            if (fields.All(f => f.Name != name.Value) && instruments.All(i => i.Name != name.Value))
+                diagnostics.Error(name.Location, "unknown-field", $"careStatus.inBeeld names '{name.Value}', which is not a declared field or instrument");
+        var states = inZorg.Names("states", "careStatus.inZorg");
+        if (states is null) diagnostics.Error(inZorg.Location, "missing-key", "'careStatus.inZorg' needs 'states': the states in which the POH-Kb is in active contact");
+        foreach (var name in states ?? [])
+            if (tracks[0].FindState(name.Value) is null)
+                diagnostics.Error(name.Location, "unknown-state", $"careStatus.inZorg names '{name.Value}', which is not a state of the main track");
+        var contact = inZorg.Names("contact", "careStatus.inZorg");
+        if (contact is null) diagnostics.Error(inZorg.Location, "missing-key", "'careStatus.inZorg' needs 'contact': the indicator tags of the steps that count as contact");
+        var tags = tracks.SelectMany(t => t.States.SelectMany(s => s.Transitions).Concat(t.AnyState)).SelectMany(t => t.Indicators).ToHashSet();
+        foreach (var tag in (contact ?? []).Where(t => !tags.Contains(t.Value)))
+            diagnostics.Error(tag.Location, "unknown-indicator", $"careStatus.inZorg counts contact tagged '{tag.Value}', but no step carries that indicator");
+        var within = Resolve(inZorg.Scalar("within", "careStatus.inZorg", required: true));
+        IsoPeriod period = default;
+        if (within is not null && !IsoPeriod.TryParse(within.Value, out period))
+            diagnostics.Error(within.Location, "invalid-period", $"'{within.Value}' is not an ISO 8601 period such as P6W, P3M or P1Y");
+        return new CareStatusRule([.. (recorded ?? []).Select(n => n.Value)], inZorg.Bool("marked", "careStatus.inZorg", true),
+            [.. (states ?? []).Select(n => n.Value)], [.. (contact ?? []).Select(n => n.Value)], period, map.Location);
     }
 
     private static List<string> Names(MapView map, string key, string what) =>

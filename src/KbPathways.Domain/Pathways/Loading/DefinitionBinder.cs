@@ -11,7 +11,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
     internal static readonly string[] RootKeys =
-        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks"];
+        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
     private readonly List<FieldDefinition> fields = [];
@@ -58,8 +58,26 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 
         var definition = new PathwayDefinition(
             id?.Value ?? "", version, title, map.Text("description", "a pathway"), practice, roles,
-            settings.ToDictionary(s => s.Key, s => s.Value.Value), fields, instruments, counters, tracks, hash, sources);
+            settings.ToDictionary(s => s.Key, s => s.Value.Value), fields, instruments, counters, tracks, hash, sources)
+        {
+            CareStatus = BindCareStatus(map, tracks),
+            IndicatorWindows = BindIndicatorWindows(map),
+        };
         return (definition, id is not null);
+    }
+
+    private Dictionary<string, IsoPeriod> BindIndicatorWindows(MapView map)
+    {
+        var windows = new Dictionary<string, IsoPeriod>(StringComparer.Ordinal);
+        foreach (var entry in map.Section("indicatorWindows", "a pathway"))
+        {
+            if (Resolve(entry.Value as YScalar) is not { } value || value.IsNull)
+                diagnostics.Error(entry.Value.Location, "wrong-kind", $"the window of indicator '{entry.Key.Value}' must be a period such as P6M or $mdoInterval");
+            else if (!IsoPeriod.TryParse(value.Value, out var period))
+                diagnostics.Error(value.Location, "invalid-period", $"'{value.Value}' is not an ISO 8601 period such as P6W, P3M or P1Y");
+            else windows[entry.Key.Value] = period;
+        }
+        return windows;
     }
 
     private RoleDefinition? BindRole(YEntry entry)

@@ -5,6 +5,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 /// <summary>Cross-reference rules over a bound definition: states, triggers, roles, fields, deadlines and reachability.</summary>
 internal static class DefinitionValidator
 {
+
     public static void Validate(PathwayDefinition d, DiagnosticBag diagnostics)
     {
         var v = new Checker(d, diagnostics);
@@ -78,6 +79,10 @@ internal static class DefinitionValidator
                     diagnostics.Error(t.Location, "unknown-field", $"{where} asks for '{name}', which is not a declared field or instrument");
             foreach (var both in t.Requires.Intersect(t.Optional))
                 diagnostics.Error(t.Location, "duplicate-id", $"{where} lists '{both}' as both required and optional");
+            if (t.KbMark == KbMarkAction.Place && !t.Requires.Contains(TransitionDefinition.KbCodeField))
+                diagnostics.Error(t.Location, "kb-mark-code", $"{where} places the KB mark, so it must require '{TransitionDefinition.KbCodeField}' (the practice's code for the KB-ruiter)");
+            if (t.KbMark != KbMarkAction.None && t.Roles is { Count: 0 })
+                diagnostics.Error(t.Location, "kb-mark-deadline", $"{where} changes the KB mark, which only a person may do (give it roles)");
             foreach (var counter in t.Increments.Where(c => d.Counters.All(x => x.Name != c)))
                 diagnostics.Error(t.Location, "unknown-counter", $"{where} increments '{counter}', which is not declared under 'counters'");
             var deadlines = state?.Deadlines ?? track.States.SelectMany(s => s.Deadlines);

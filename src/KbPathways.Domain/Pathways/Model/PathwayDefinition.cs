@@ -23,6 +23,15 @@ public sealed record PathwayDefinition(
 {
     public const string MainTrack = "main";
 
+    /// <summary>How this pathway says who is <i>in beeld</i> and <i>in zorg</i> (seed 000); null when it says nothing of it.</summary>
+    public CareStatusRule? CareStatus { get; init; }
+
+    /// <summary>
+    /// Per indicator tag (<c>mdo</c>, <c>medicatiereview</c>), how far back the quality report looks for it with a frail
+    /// patient; usually a setting that also times the pathway's deadline, so an overlay moves both.
+    /// </summary>
+    public IReadOnlyDictionary<string, IsoPeriod> IndicatorWindows { get; init; } = new Dictionary<string, IsoPeriod>();
+
     public TrackDefinition Main => Tracks[0];
 
     public IEnumerable<StateDefinition> AllStates => Tracks.SelectMany(t => t.States);
@@ -111,7 +120,6 @@ public sealed record StateDefinition(
     string? Description,
     bool Initial,
     bool Final,
-    bool InZorg,
     string? Owner,
     string? Outcome,
     bool Waits,
@@ -151,6 +159,12 @@ public sealed record TransitionDefinition(
 {
     public bool IsInternal => Targets.Count == 0;
 
+    /// <summary>The field a step that places the KB mark takes the practice's code from.</summary>
+    public const string KbCodeField = "kbCode";
+
+    /// <summary>What the step does to the patient's KB mark (the KB-ruiter): nothing, place it, or remove it.</summary>
+    public KbMarkAction KbMark { get; init; }
+
     /// <summary>The data the step takes: its required and optional fields and what its warnings may ask for.</summary>
     public IReadOnlySet<string> Accepted { get; } = Requires.Concat(Optional).Concat(Warnings.SelectMany(w => w.Requires)).ToHashSet();
 }
@@ -160,3 +174,22 @@ public sealed record TargetOption(string State, Guard? When, SourceLocation Loca
 
 /// <summary>A warning a step raises when <see cref="When"/> holds; it then also needs the <see cref="Requires"/> fields.</summary>
 public sealed record WarningRule(string Code, string Message, Guard When, IReadOnlyList<string> Requires, SourceLocation Location);
+
+public enum KbMarkAction { None, Place, Remove }
+
+/// <summary>
+/// The KB figures as seed 000 ("Resultaat- en taakgebieden POH-Kb") defines them, declared by the pathway that carries
+/// the POH-Kb's work. A patient is <i>in beeld</i> while a trajectory of the pathway runs in which every field of
+/// <see cref="InBeeldRecorded"/> has been recorded ("doelgroep is bekend, en relevante informatie is vindbaar in het HIS
+/// (belangrijke contactpersonen, afspraken)"). A patient is <i>in zorg</i> while they are ingekaart (the KB mark is on
+/// their patient record, when <see cref="InZorgMarked"/>), a trajectory of the pathway is in one of
+/// <see cref="InZorgStates"/>, and its last step tagged with one of <see cref="ContactIndicators"/> is no longer ago than
+/// <see cref="ContactWithin"/> ("POH-Kb onderhoudt actief contact en onderneemt actie waar nodig").
+/// </summary>
+public sealed record CareStatusRule(
+    IReadOnlyList<string> InBeeldRecorded,
+    bool InZorgMarked,
+    IReadOnlyList<string> InZorgStates,
+    IReadOnlyList<string> ContactIndicators,
+    IsoPeriod ContactWithin,
+    SourceLocation Location);
