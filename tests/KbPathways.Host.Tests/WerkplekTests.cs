@@ -79,6 +79,37 @@ public class WerkplekTests(HostFixture host)
     }
 
     [Fact]
+    public async Task Given_a_POH_Kb_When_she_records_and_takes_a_patient_into_care_through_the_forms_Then_the_patient_page_says_in_beeld_then_in_zorg_and_why()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var id = await huisarts.Start("kb-begeleiding", "p-kb");
+        (await huisarts.Fire(id, new { trigger = "kbMarkeringGeplaatst", data = new { kbCode = "A69.02", doelgroep = "stapeling", reden = "schulden, eenzaamheid" } }))
+            .EnsureSuccessStatusCode();
+        await using var browser = await HeadlessChromium.StartAsync();
+        await SignIn(browser, "poh-kb");
+
+        await Go(browser, "#/patient/p-kb");
+        (await Text(browser, "[data-testid=kb-status]")).ShouldBe("niet in beeld");
+        (await Text(browser, "[data-testid=kb-status-why]")).ShouldContain("nog vastleggen: belangrijke contactpersonen, afspraken voor de zorgverlening");
+
+        await Go(browser, $"#/traject/{id}");
+        await Step(browser, "informatieVastgelegd", "set('contactpersonen', 'zus (mantelzorg)'); set('afspraken', 'huisbezoek eens per maand');");
+        await Go(browser, "#/patient/p-kb");
+        (await Text(browser, "[data-testid=kb-status]")).ShouldBe("in beeld");
+        (await Text(browser, "[data-testid=kb-status-why]")).ShouldContain("Nog geen contact met de POH-Kb");
+
+        await Go(browser, $"#/traject/{id}");
+        await Step(browser, "inZorgGenomen", "set('reden', 'dreigende uitzetting');");
+        await Step(browser, "huisbezoekAfgelegd", $"set('huisbezoekDatum', '{DateTime.UtcNow:yyyy-MM-dd}');");
+        await Go(browser, "#/patient/p-kb");
+        (await Text(browser, "[data-testid=kb-status]")).ShouldBe("in zorg");
+        var until = (await (await host.Client(practice, "poh-kb").GetAsync("/api/patients/p-kb")).Body()).GetProperty("careStatus").GetProperty("contactBefore").GetString();
+        var shown = (await browser.EvaluateAsync($"new Date('{until}').toLocaleDateString('nl-NL', {{ dateStyle: 'medium', timeZone: 'Europe/Amsterdam' }})")).GetString();
+        (await Text(browser, "[data-testid=kb-status-why]")).ShouldContain($"in zorg tot {shown} zonder nieuw contact");
+        await Screenshots(browser, "patient-in-zorg");
+    }
+
+    [Fact]
     public async Task Given_a_huisarts_and_a_POH_GGZ_When_they_walk_a_SOLK_trajectory_through_the_forms_Then_it_closes_and_the_timeline_equals_the_history()
     {
         await using var browser = await HeadlessChromium.StartAsync();
@@ -87,7 +118,7 @@ public class WerkplekTests(HostFixture host)
 
         // The huisarts starts SOLK for a patient from the patient page.
         await Go(browser, "#/patient/p-walk");
-        (await Text(browser, "[data-testid=kb-status]")).ShouldBe("niet gemarkeerd");
+        (await Text(browser, "[data-testid=kb-status]")).ShouldBe("niet in beeld");
         // The huisarts marks the patient (ingekaart) with a reason; the mark and its history show.
         await browser.EvaluateAsync("""
             document.querySelector('#mark-reason').value = 'Problemen op meerdere leefgebieden';
@@ -95,6 +126,8 @@ public class WerkplekTests(HostFixture host)
             """);
         await browser.WaitForAsync("document.body.dataset.ready === 'true' && document.querySelector('[data-testid=mark-history]')");
         (await Text(browser, "[data-testid=mark-history]")).ShouldContain("geplaatst (A69.02) door demo-huisarts (huisarts) — Problemen op meerdere leefgebieden");
+        (await Text(browser, "[data-testid=kb-status]")).ShouldBe("niet in beeld");   // ingekaart is not in beeld (seed 000)
+        (await Text(browser, "[data-testid=kb-status-why]")).ShouldContain("Geen lopend Kb-traject");
         await Screenshots(browser, "patient");
         await browser.EvaluateAsync("document.querySelector('#start-pathway').value = 'solk'; document.body.dataset.ready = 'false'; document.querySelector('#start-pathway').form.requestSubmit(); true");
         await browser.WaitForAsync("location.hash.startsWith('#/traject/') && document.body.dataset.ready === 'true'");

@@ -196,7 +196,8 @@ async function patient(id) {
   // Why (seed 000): what in beeld still needs, and until when the last POH-Kb contact keeps the patient in zorg.
   const why = !care ? null
     : care.inZorg ? `Ingekaart; laatste contact POH-Kb ${dateOnly(care.lastContact)}, in zorg tot ${dateOnly(care.contactBefore)} zonder nieuw contact.`
-    : [care.missing.length > 0 ? `Voor 'in beeld' nog vastleggen: ${care.missing.join(", ").toLowerCase()}.` : null,
+    : [care.missing.length > 0 ? `Voor 'in beeld' nog vastleggen: ${care.missing.join(", ").toLowerCase()}.`
+         : !care.inBeeld ? "Geen lopend Kb-traject waarin de POH-Kb de doelgroep, contactpersonen en afspraken vastlegt." : null,
        care.inBeeld && !care.ingekaart ? "Niet ingekaart (geen Kb-markering)." : null,
        care.inBeeld && care.ingekaart ? (care.lastContact ? `Geen actief contact POH-Kb sinds ${dateOnly(care.lastContact)}.` : "Nog geen contact met de POH-Kb vastgelegd.") : null]
       .filter(x => x).join(" ");
@@ -236,7 +237,7 @@ async function patient(id) {
     el("section", { "aria-label": "Kb-status" },
       el("dl", { class: "facts" },
         el("div", {}, el("dt", {}, "Kb-status"), el("dd", {}, el("span", { class: `badge ${badge}`, "data-testid": "kb-status" }, status),
-          why ? el("span", { class: "muted", "data-testid": "kb-status-why" }, " ", why) : null)),
+          why ? el("span", { class: "muted why", "data-testid": "kb-status-why" }, why) : null)),
         el("div", {}, el("dt", {}, "Kb-markering (Kb-ruiter)"), el("dd", {}, p?.kbMarked ? `${p.kbCode} sinds ${dateOnly(p.markedAt)}` : "niet gemarkeerd"))),
       (p?.markHistory?.length ?? 0) === 0 ? null : el("details", {}, el("summary", {}, "Geschiedenis van de markering"),
         el("ul", { "data-testid": "mark-history" }, p.markHistory.map(m => el("li", {},
