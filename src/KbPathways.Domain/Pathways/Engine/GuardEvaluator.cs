@@ -35,8 +35,15 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
         Guard.Any any => Combine(any.Parts, dominant: true),
         Guard.Not not => !Evaluate(not.Inner),
         Guard.Compare c => Compare(c),
+        Guard.Setting s => Setting(s),
         _ => false,
     };
+
+    private bool Setting(Guard.Setting s)
+    {
+        if (traced) traces.Add(new GuardTrace(GuardText.Render(s), s.Actual, s.Holds));
+        return s.Holds;
+    }
 
     /// <summary>
     /// Three-valued "and" (<paramref name="dominant"/> false) or "or" (true): one dominant part decides, else one
@@ -136,10 +143,11 @@ public static class GuardText
         Guard.Any a => string.Join(" or ", a.Parts.Select(p => Wrap(p))),
         Guard.Not n => "not " + Wrap(n.Inner),
         Guard.Compare c => Compare(c),
+        Guard.Setting s => $"setting {s.Name} {(s.Negated ? "!=" : "=")} {s.Value}",
         _ => "?",
     };
 
-    private static string Wrap(Guard g) => g is Guard.Compare || g is Guard.Not ? Render(g) : "(" + Render(g) + ")";
+    private static string Wrap(Guard g) => g is Guard.Compare or Guard.Setting or Guard.Not ? Render(g) : "(" + Render(g) + ")";
 
     private static string Compare(Guard.Compare c)
     {

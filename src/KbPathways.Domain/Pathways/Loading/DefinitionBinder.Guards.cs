@@ -13,7 +13,7 @@ internal sealed partial class DefinitionBinder
         ["gt"] = CompareOp.Gt, ["gte"] = CompareOp.Gte, ["in"] = CompareOp.In, ["notIn"] = CompareOp.NotIn,
         ["present"] = CompareOp.Present, ["contains"] = CompareOp.Contains,
     };
-    internal static readonly string[] GuardKeys = ["and", "or", "not", .. SubjectKeys, .. Ops.Keys];
+    internal static readonly string[] GuardKeys = ["and", "or", "not", "setting", .. SubjectKeys, .. Ops.Keys];
 
     internal Guard? BindGuard(YNode node)
     {
@@ -40,6 +40,7 @@ internal sealed partial class DefinitionBinder
 
     private Guard? BindComparison(YMapping node)
     {
+        if (node.Entries.FirstOrDefault(e => e.Key.Value == "setting") is { } setting) return BindSetting(node, setting);
         var subjects = node.Entries.Where(e => SubjectKeys.Contains(e.Key.Value)).ToList();
         var ops = node.Entries.Where(e => Ops.ContainsKey(e.Key.Value)).ToList();
         if (subjects.Count != 1)
@@ -65,6 +66,23 @@ internal sealed partial class DefinitionBinder
         }
         var values = BindValues(op, subject, ops[0].Value);
         return values is null ? null : new Guard.Compare(subject, op, values, node.Location);
+    }
+
+    /// <summary><c>{ setting: name, eq: value }</c> or <c>ne:</c>: decided now, against the (overlaid) settings.</summary>
+    private Guard.Setting? BindSetting(YMapping node, YEntry setting)
+    {
+        var ops = node.Entries.Where(e => e != setting).ToList();
+        if (ops.Count != 1 || ops[0].Key.Value is not ("eq" or "ne") || ops[0].Value is not YScalar { IsNull: false } value)
+        {
+            diagnostics.Error(node.Location, "guard-shape", "a setting guard is { setting: <name>, eq: <value> } or with 'ne'");
+            return null;
+        }
+        if (setting.Value is not YScalar { IsNull: false } name || !settings.TryGetValue(name.Value, out var actual))
+        {
+            diagnostics.Error(setting.Value.Location, "unknown-setting", $"guard refers to setting '{(setting.Value as YScalar)?.Value}', which is not declared under 'settings'");
+            return null;
+        }
+        return new Guard.Setting(name.Value, actual.Value, ops[0].Key.Value == "ne", value.Value, node.Location);
     }
 
     private static bool Allowed(CompareOp op, FieldType type) => op switch

@@ -7,6 +7,15 @@ public abstract record Guard(SourceLocation Location)
     public sealed record Any(IReadOnlyList<Guard> Parts, SourceLocation At) : Guard(At);
     public sealed record Not(Guard Inner, SourceLocation At) : Guard(At);
     public sealed record Compare(Operand Subject, CompareOp Op, IReadOnlyList<object> Values, SourceLocation At) : Guard(At);
+
+    /// <summary>
+    /// A comparison of one of the pathway's settings (<c>{ setting: name, eq: value }</c>): settings are fixed per
+    /// definition (a practice overlay sets its own), so the outcome is known when the definition is read.
+    /// </summary>
+    public sealed record Setting(string Name, string Actual, bool Negated, string Value, SourceLocation At) : Guard(At)
+    {
+        public bool Holds => string.Equals(Actual, Value, StringComparison.Ordinal) != Negated;
+    }
 }
 
 public enum CompareOp { Eq, Ne, Lt, Lte, Gt, Gte, In, NotIn, Present, Contains }
