@@ -30,7 +30,7 @@ public class IndicatorTests
     {
         var d = Base("doen-wat-nodig-is");
         var t = Begin(d, "poh", T0)
-            .Fire(d, "startberichtVerstuurd", "poh", """{"domeinen": ["schulden"], "signaal": "x", "contactBuurtteam": "x"}""", T0.AddDays(1))
+            .Fire(d, "startberichtVerstuurd", "poh", """{"toestemmingInwoner": true, "domeinen": ["schulden"], "signaal": "x", "contactBuurtteam": "x"}""", T0.AddDays(1))
             .Fire(d, "terugkoppelingGegeven", "buurtteammedewerker", """{"terugkoppeling": "intake gedaan"}""", T0.AddDays(5))
             .Fire(d, "doorbraak", "buurtteammedewerker", """{"uitzondering": "regeling", "stopbericht": "opgelost"}""", T0.AddDays(20));
 
@@ -47,7 +47,7 @@ public class IndicatorTests
     {
         var d = Base("doen-wat-nodig-is");
         var t = Begin(d, "poh", T0)
-            .Fire(d, "startberichtVerstuurd", "poh", """{"domeinen": ["schulden"], "signaal": "x", "contactBuurtteam": "x"}""", T0.AddDays(1))
+            .Fire(d, "startberichtVerstuurd", "poh", """{"toestemmingInwoner": true, "domeinen": ["schulden"], "signaal": "x", "contactBuurtteam": "x"}""", T0.AddDays(1))
             .Fire(d, "escaleren", "buurtteammedewerker", """{"blokkerendeRegel": "a", "pogingen": "a", "toestemmingInwoner": true, "urgentie": "geen"}""", T0.AddDays(3))
             .Fire(d, "doorbraak", "contactpersoon", """{"uitzondering": "regeling", "stopbericht": "opgelost"}""", T0.AddDays(9));
 
@@ -65,7 +65,7 @@ public class IndicatorTests
         var overlay = Shipped.Single(x => x.Id == "doen-wat-nodig-is" && x.Practice == "voorbeeldpraktijk");
         const string close = """{"reden": "inwoner stopt", "stopbericht": "x"}""";
         Trajectory AtLevel1(PathwayDefinition def) => Begin(def, "poh", T0)
-            .Fire(def, "startberichtVerstuurd", "poh", """{"domeinen": ["werk"], "signaal": "x", "contactBuurtteam": "x"}""", T0);
+            .Fire(def, "startberichtVerstuurd", "poh", """{"toestemmingInwoner": true, "domeinen": ["werk"], "signaal": "x", "contactBuurtteam": "x"}""", T0);
 
         var refused = Should.Throw<PathwayRuleException>(() => AtLevel1(d).Fire(d, "vastgelopen", "buurtteammedewerker", close));
         refused.Kind.ShouldBe(RejectionKind.GuardFailed);
