@@ -30,7 +30,7 @@ public sealed record ErasureReceipt(Guid Pseudonym, int Trajectories, DateTimeOf
 /// instrument recorded in a pathway step. The stream id is the patient's pseudonym in that practice (see
 /// <see cref="PatientKeyRing"/>), so practices never share a patient stream, and erasing the key unlinks it.
 /// </summary>
-public sealed class PatientService(IDocumentStore store, BusinessClock clock, PatientOptions options, PatientKeyRing keys)
+public sealed class PatientService(IDocumentStore store, BusinessClock clock, PatientOptions options, PracticeChoices choices, PatientKeyRing keys)
 {
     /// <summary>The patient as recorded, or an empty record when the practice has no key for them (never seen, or erased).</summary>
     public async Task<PatientRecord> LoadAsync(IQuerySession session, string practice, string patientId, CancellationToken ct = default)
@@ -52,12 +52,12 @@ public sealed class PatientService(IDocumentStore store, BusinessClock clock, Pa
     /// access-log record), only when there is something to commit.</param>
     public Task<PatientRecord> PlaceMarkAsync(string practice, string patientId, Caller caller, string? code, string? reason,
         Action<IDocumentSession>? inTransaction = null, CancellationToken ct = default) =>
-        Decide(practice, PatientIds.Require(patientId), state => PatientDecider.PlaceMark(state, caller, options.MarkRoles.ToHashSet(),
-            string.IsNullOrWhiteSpace(code) ? options.KbCode : code, reason, clock.Now), inTransaction, ct);
+        Decide(practice, PatientIds.Require(patientId), state => PatientDecider.PlaceMark(state, caller, choices.MarkRoles(practice),
+            string.IsNullOrWhiteSpace(code) ? choices.KbCode(practice) : code, reason, clock.Now), inTransaction, ct);
 
     public Task<PatientRecord> RemoveMarkAsync(string practice, string patientId, Caller caller, string? reason,
         Action<IDocumentSession>? inTransaction = null, CancellationToken ct = default) =>
-        Decide(practice, PatientIds.Require(patientId), state => PatientDecider.RemoveMark(state, caller, options.MarkRoles.ToHashSet(), reason, clock.Now),
+        Decide(practice, PatientIds.Require(patientId), state => PatientDecider.RemoveMark(state, caller, choices.MarkRoles(practice), reason, clock.Now),
             inTransaction, ct);
 
     private async Task<PatientRecord> Decide(string practice, string patientId, Func<PatientRecord, IReadOnlyList<object>> decide,

@@ -17,6 +17,12 @@ public sealed class KbPathwaysOptions
     public IReadOnlyList<PathwayDefinition> Definitions { get; set; } = [];
     public string SchemaName { get; set; } = "kbpathways";
     public PatientOptions Patients { get; set; } = new();
+
+    /// <summary>Per practice, the [A] choices it makes for itself (<see cref="PracticeChoices"/>).</summary>
+    public IReadOnlyDictionary<string, PracticeSettings> Practices { get; set; } = new Dictionary<string, PracticeSettings>();
+
+    /// <summary>The installation's "due soon" on the worklist (<c>Worklist:DueSoon</c>).</summary>
+    public string DueSoon { get; set; } = PracticeChoices.DefaultDueSoon;
     public QualityReportOptions Quality { get; set; } = new();
     public TrajectoryOptions Trajectories { get; set; } = new();
 }
@@ -50,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DefinitionRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<DefinitionRegistry>());
         services.AddSingleton(options.Patients);
+        services.AddSingleton(new PracticeChoices(options.Patients, options.Practices, options.DueSoon));
         services.AddSingleton<PatientService>();
         services.AddSingleton(options.Quality);
         services.AddSingleton(sp => new PracticeSnapshots(keys.DataSource, sp.GetRequiredService<IDocumentStore>(), options.Quality.CachedPractices));

@@ -58,7 +58,8 @@ public class CommandLineTests(HostFixture host)
         output.ShouldNotContain("   at "); // no stack trace
 
         foreach (var (setting, key) in new[] { ("--Limits:RequestsPerSecond=abc", "Limits:RequestsPerSecond"), ("--Limits:RequestsPerSecond=0", "Limits:RequestsPerSecond"),
-                     ("--Quality:TimeZone=Mars/Olympus", "Quality:TimeZone"), ("--Quality:MdoWindow=6 maanden", "Quality:MdoWindow") })
+                     ("--Quality:TimeZone=Mars/Olympus", "Quality:TimeZone"), ("--Quality:MdoWindow=6 maanden", "Quality:MdoWindow"),
+                     ("--Worklist:DueSoon=een week", "Worklist:DueSoon"), ("--Practices:gc-noord:DueSoon=3", "Practices:gc-noord:DueSoon") })
         {
             (exit, output) = await Run(database, pathways, "--environment", "Development", setting);
             exit.ShouldBe(1, output);

@@ -32,9 +32,6 @@ public sealed record Dashboard(DateTimeOffset At, int InBeeld, int InZorg, int A
 /// </summary>
 public static class DashboardEndpoints
 {
-    /// <summary>[A] a deadline within this window counts as "due soon" on the worklist.</summary>
-    public static readonly TimeSpan DueSoonWindow = TimeSpan.FromDays(7);
-
     /// <summary>The dashboard shows at most this many overdue items (most overdue first), with the total.</summary>
     public const int ListLimit = 100;
 
@@ -43,7 +40,7 @@ public static class DashboardEndpoints
     /// soonest deadline (those without one last), a page at a time (50 by default, at most 200).
     /// </summary>
     [WolverineGet("/api/worklist")]
-    public static async Task<PagedList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, int? page, int? pageSize,
+    public static async Task<PagedList<WorkItem>> Worklist(CurrentUser user, QualityService service, BusinessClock clock, PracticeChoices choices, int? page, int? pageSize,
         string? pathway, string? state, string? scope, HttpContext http, CancellationToken ct)
     {
         if (scope is not (null or "" or "mijn" or "alles"))
@@ -55,14 +52,14 @@ public static class DashboardEndpoints
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
         var (number, size) = Paging.Of(page, pageSize);
         var now = clock.Now;
-        var items = Paging.Beyond(number, size, mine.Count) ? [] : mine.Skip((number - 1) * size).Take(size).Select(i => At(i, now)).ToList();
+        var items = Paging.Beyond(number, size, mine.Count) ? [] : mine.Skip((number - 1) * size).Take(size).Select(i => At(i, now, choices.DueSoon(user.Practice))).ToList();
         AccessLog.AccessLogMiddleware.Names(http, items.Select(i => i.PatientId));
         return new PagedList<WorkItem>(items, number, size, mine.Count);
     }
 
     [WolverineGet("/api/dashboard")]
     public static async Task<Dashboard> Get(CurrentUser user, QualityService service, QualityOptions quality, BusinessClock clock,
-        HttpContext http, CancellationToken ct)
+        PracticeChoices choices, HttpContext http, CancellationToken ct)
     {
         user.RequireOneOf(quality.Roles, "dashboards");
         var data = await service.LoadAsync(user.Practice, ct);
@@ -76,9 +73,10 @@ public static class DashboardEndpoints
         var (inBeeld, inZorg) = QualityReport.CareStatus(data.Rows, data.Marks, data.Definition, now);
         var paired = QualityReport.Paired(data.Rows.Where(r => r.Facts.CompletedAt is null), service.Settings.CvgInstrument);
         var overdue = items.Where(i => i.Item.DueAt <= now).Select(i => i.Item).OrderBy(i => i.DueAt).ToList();
+        var dueSoon = choices.DueSoon(user.Practice);
         var dashboard = new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
-            overdue.Count, [.. overdue.Take(ListLimit).Select(i => At(i, now))],
-            [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => At(i.Item, now))],
+            overdue.Count, [.. overdue.Take(ListLimit).Select(i => At(i, now, dueSoon))],
+            [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => At(i.Item, now, dueSoon))],
             new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
             [.. open.Select(c => c.Mdo).OfType<MdoItem>().OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)]);
         AccessLog.AccessLogMiddleware.Names(http, dashboard.Overdue.Select(i => i.PatientId)
@@ -88,7 +86,8 @@ public static class DashboardEndpoints
 
     private static decimal? Mean(IEnumerable<decimal> values) => values.Any() ? Math.Round(values.Average(), 2) : null;
 
-    private static WorkItem At(WorkItem item, DateTimeOffset now) => item with { DueSoon = item.DueAt is { } due && due <= now + DueSoonWindow };
+    /// <summary>The item as shown now: "due soon" when its deadline falls within the practice's window (<see cref="PracticeChoices.DueSoon"/>).</summary>
+    private static WorkItem At(WorkItem item, DateTimeOffset now, IsoPeriod dueSoon) => item with { DueSoon = item.DueAt is { } due && due <= dueSoon.AddTo(now) };
 
     /// <summary>
     /// What one open trajectory puts on the worklist and the dashboard: an item per track whose current state has an

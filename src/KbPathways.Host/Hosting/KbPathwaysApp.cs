@@ -117,6 +117,8 @@ public static class KbPathwaysApp
             o.Patients = builder.Configuration.GetSection("Patients").Get<PatientOptions>() ?? new PatientOptions();
             o.Quality = builder.Configuration.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions();
             o.Trajectories = builder.Configuration.GetSection("Trajectories").Get<TrajectoryOptions>() ?? new TrajectoryOptions();
+            o.Practices = Practices(builder.Configuration);
+            o.DueSoon = builder.Configuration["Worklist:DueSoon"] ?? PracticeChoices.DefaultDueSoon;
         }).IntegrateWithWolverine().ApplyAllDatabaseChangesOnStartup();
         builder.Services.AddSingleton<DeadlineAlarms>();
         builder.Services.AddSingleton<ICommandParticipant, DeadlineAlarmParticipant>();
@@ -237,8 +239,12 @@ public static class KbPathwaysApp
             if (config[key] is { } text && (!long.TryParse(text, out var value) || value < min))
                 problems.Add($"{key} '{text}' must be a whole number of at least {min}");
         problems.AddRange((config.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions()).Problems());
+        problems.AddRange(PracticeChoices.Problems(Practices(config), config["Worklist:DueSoon"]));
         if (problems.Count > 0) throw new InvalidOperationException($"settings are not valid: {string.Join("; ", problems)}");
     }
+
+    private static Dictionary<string, PracticeSettings> Practices(IConfiguration config) =>
+        config.GetSection("Practices").Get<Dictionary<string, PracticeSettings>>() ?? [];
 
     /// <summary>
     /// Metrics for HTTP, Wolverine, Marten and the engine always (for any meter listener); traces of HTTP, PostgreSQL,
