@@ -44,7 +44,7 @@ public class StepSchemaTests
                 else
                 {
                     invalid++;
-                    byDecider.ShouldAllBe(e => data.ContainsKey(e.Field.Split('.')[0]) || step.Requires.Contains(e.Field));
+                    byDecider.ShouldAllBe(e => data.ContainsKey(Root(e.Field)) || step.Requires.Contains(e.Field));
                 }
             }
         }
@@ -141,8 +141,18 @@ public class StepSchemaTests
         FieldType.Text => Gen.Elements("", "kort", "Een notitie met é, ü en 😊", new string('x', 4000)).Select(t => (JsonNode?)JsonValue.Create(t)),
         FieldType.Date => Gen.Elements("2026-01-31", "2024-02-29", "1950-12-01").Select(t => (JsonNode?)JsonValue.Create(t)),
         FieldType.Enum => Gen.Elements(field.Values.ToArray()).Select(v => (JsonNode?)JsonValue.Create(v)),
+        FieldType.Decisions => from count in Gen.Choose(1, 4)
+                               from owners in Gen.ArrayOf(Gen.Elements(field.Values.ToArray()), count)
+                               from texts in Gen.ArrayOf(Gen.Elements("x", "Buurtteam neemt de schulden op", "é 😊"), count)
+                               select (JsonNode?)new JsonArray([.. owners.Zip(texts, (o, t) => (JsonNode?)Decision(t, o, "2026-03-01"))]),
         _ => Gen.SubListOf(field.Values.ToArray()).Select(v => (JsonNode?)new JsonArray([.. v.Select(x => (JsonNode?)JsonValue.Create(x))])),
     };
+
+    /// <summary>The field an error's path starts with: <c>gfi</c> of <c>gfi.zien</c>, <c>besluiten</c> of <c>besluiten[1].eigenaar</c>.</summary>
+    private static string Root(string path) => path.Split(['.', '['])[0];
+
+    private static JsonObject Decision(string besluit, string eigenaar, string datum) =>
+        new() { ["besluit"] = besluit, ["eigenaar"] = eigenaar, ["datum"] = datum };
 
     private static Gen<JsonNode?> Invalid(FieldDefinition field)
     {
@@ -160,6 +170,10 @@ public class StepSchemaTests
             FieldType.Text => Gen.Constant<JsonNode?>(JsonValue.Create(new string('y', 4001))),
             FieldType.Date => Gen.Elements<JsonNode?>(JsonValue.Create("2026-02-30"), JsonValue.Create("31-01-2026"), JsonValue.Create("2026-1-5")),
             FieldType.Enum => Gen.Elements<JsonNode?>(JsonValue.Create("bestaatNiet"), JsonValue.Create(field.Values[0].ToUpperInvariant() + "!")),
+            FieldType.Decisions => Gen.Elements<JsonNode?>(new JsonArray(), new JsonArray(Decision("", field.Values[0], "2026-03-01")),
+                new JsonArray(Decision("x", "bestaatNiet", "2026-03-01")), new JsonArray(Decision("x", field.Values[0], "2026-02-30")),
+                new JsonArray(JsonValue.Create("besluit")), new JsonArray(new JsonObject { ["besluit"] = "x", ["eigenaar"] = field.Values[0] }),
+                new JsonArray([.. Enumerable.Range(0, 21).Select(_ => (JsonNode?)Decision("x", field.Values[0], "2026-03-01"))])),
             _ => Gen.Elements<JsonNode?>(new JsonArray(JsonValue.Create(field.Values[0]), JsonValue.Create(field.Values[0])),
                 new JsonArray(JsonValue.Create("bestaatNiet")), new JsonArray(JsonValue.Create(3))),
         };

@@ -110,6 +110,48 @@ public class WerkplekTests(HostFixture host)
     }
 
     [Fact]
+    public async Task Given_a_POH_Kb_When_she_records_an_MDO_with_two_besluiten_in_the_form_Then_each_owner_finds_theirs_on_the_werklijst()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var id = await huisarts.Start("kb-begeleiding", "p-mdo");
+        foreach (var (trigger, role, data) in new (string, string, object)[]
+                 {
+                     ("kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", reden = "x" }),
+                     ("inZorgGenomen", "poh-kb", new { reden = "x" }),
+                     ("vierDGesprekGevoerd", "poh-kb", new { vierD = new { prioriteit = "sociaal" }, cvg = new { cijfer = 4 } }),
+                     ("planGemaakt", "poh-kb", new { gewensteSituatie = "x", plan = "x" }),
+                 })
+            (await host.Client(practice, role).Fire(id, new { trigger, data })).EnsureSuccessStatusCode();
+        await using var browser = await HeadlessChromium.StartAsync();
+        await SignIn(browser, "poh-kb");
+        await Go(browser, $"#/traject/{id}");
+
+        var due = DateTime.UtcNow.AddDays(10).ToString("yyyy-MM-dd");
+        await browser.EvaluateAsync("document.querySelector('button[data-trigger=\"mdoGehouden\"]').click(); true");
+        await browser.WaitForAsync("document.querySelector('form[data-form=\"mdoGehouden\"] [data-add=besluiten]')");
+        await browser.EvaluateAsync("document.querySelector('[data-add=besluiten]').click(); true");   // a second besluit
+        await Screenshots(browser, "mdo-formulier");
+        await Step(browser, "mdoGehouden", $$"""
+            set('mdoDatum', '{{DateTime.UtcNow:yyyy-MM-dd}}'); set('hulpvraag', 'schulden en eenzaamheid'); set('voorbereidDoor', 'POH-Kb');
+            for (const v of ['huisarts', 'pohKb', 'buurtteam']) { const c = f.querySelector(`[name="deelnemers"][value="${v}"]`); c.checked = true; }
+            pick('aanwezig', 'patient'); pick('toestemmingDelen', 'true');
+            f.querySelector('[data-add=besluiten]').click();
+            const rows = f.querySelectorAll('li.decision');
+            const row = (r, besluit, eigenaar) => { r.querySelector('[name=besluit]').value = besluit; r.querySelector('[name=eigenaar]').value = eigenaar; r.querySelector('[name=datum]').value = '{{due}}'; };
+            row(rows[0], 'schuldhulp aanvragen', 'buurtteammedewerker'); row(rows[1], 'huisbezoek samen met het buurtteam', 'poh-kb');
+            """);
+        await Go(browser, $"#/traject/{id}/tijdlijn");
+        (await Text(browser, "main")).ShouldContain("huisbezoek samen met het buurtteam — POH-Kb, uiterlijk");
+        await Screenshots(browser, "tijdlijn-besluiten");
+
+        await Go(browser, "#/werklijst");
+        (await Text(browser, "main")).ShouldContain("Besluit 2 uit 'MDO gehouden'");
+        await Screenshots(browser, "werklijst-besluit");
+        var buurtteam = await (await host.Client(practice, "buurtteammedewerker").GetAsync("/api/worklist")).Body();
+        buurtteam.GetProperty("items").EnumerateArray().ShouldContain(i => i.GetProperty("deadlineLabel").GetString()!.StartsWith("Besluit 1"));
+    }
+
+    [Fact]
     public async Task Given_a_huisarts_and_a_POH_GGZ_When_they_walk_a_SOLK_trajectory_through_the_forms_Then_it_closes_and_the_timeline_equals_the_history()
     {
         await using var browser = await HeadlessChromium.StartAsync();

@@ -13,6 +13,12 @@ public sealed record IndicatorMark(string Indicator, DateTimeOffset At, bool War
 public sealed record ScoreAt(decimal Total, DateTimeOffset At);
 
 /// <summary>
+/// An open decision of the latest record of its field (an MDO's besluiten): the step that recorded it, its number there,
+/// its owner (a role) and due date. A newer record of the same field replaces the list.
+/// </summary>
+public sealed record OpenDecision(string Trigger, string Field, int Number, string Owner, DateOnly Due, DateTimeOffset DecidedAt);
+
+/// <summary>
 /// What the quality cycle needs to know about one trajectory, folded from its events only: when it ran, the main
 /// track's states over time, the steps that counted for an indicator, the first and last score per instrument, and when
 /// each field was first recorded (<see cref="Recorded"/>, for the in beeld rule of <see cref="CareStatusRule"/>).
@@ -23,7 +29,8 @@ public sealed record TrajectoryFacts(
     ImmutableArray<IndicatorMark> Marks,
     ImmutableDictionary<string, ScoreAt> FirstScores,
     ImmutableDictionary<string, ScoreAt> LastScores,
-    ImmutableDictionary<string, DateTimeOffset>? Recorded = null)
+    ImmutableDictionary<string, DateTimeOffset>? Recorded = null,
+    IReadOnlyList<OpenDecision>? Decisions = null)
 {
     public static TrajectoryFacts Start(TrajectoryStarted e) => new(null,
         [new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.DefinitionHash, e.StartedAt)], [],
@@ -50,7 +57,7 @@ public sealed record TrajectoryFacts(
     public static TrajectoryFacts Evolve(TrajectoryFacts facts, object @event) => @event switch
     {
         // Most steps on other tracks or inside a state count for nothing: the facts stay as they are.
-        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 && !RecordsNew(facts, e) => facts,
+        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 && !RecordsNew(facts, e) && e.Decisions is null => facts,
         StepTaken e => facts with
         {
             States = Visits(e) ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
@@ -61,6 +68,10 @@ public sealed record TrajectoryFacts(
             LastScores = e.Scores.Count == 0 ? facts.LastScores
                 : e.Scores.Aggregate(facts.LastScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
             Recorded = RecordsNew(facts, e) ? Record(facts.Recorded, e.Data.Keys, e.At) : facts.Recorded,
+            Decisions = e.Decisions is { } made
+                ? [.. (facts.Decisions ?? []).Where(d => made.All(m => m.Field != d.Field)),
+                   .. made.Select(m => new OpenDecision(e.Trigger, m.Field, m.Number, m.Owner, m.Due, e.At))]
+                : facts.Decisions,
         },
         TrajectoryMigrated e => facts with { States = facts.States.Add(new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.ToHash, e.At)) },
         TrajectoryCompleted e => facts with { CompletedAt = e.At },

@@ -27,7 +27,7 @@ public enum StepKind { Transition, Reentry, Internal }
 /// <summary>
 /// One step on one track, with everything needed to explain it later: the actor and role, the data given,
 /// instrument scores, the guard comparisons that decided it, warnings raised, the deadline that fired it (if any),
-/// and the quality indicators the step counts for under its definition.
+/// the quality indicators the step counts for under its definition, and the decisions it recorded (owner and due date).
 /// </summary>
 public sealed record StepTaken(
     Guid TrajectoryId,
@@ -46,9 +46,16 @@ public sealed record StepTaken(
     int DefinitionVersion,
     string DefinitionHash,
     DateTimeOffset At,
-    IReadOnlyList<string>? Indicators = null);
+    IReadOnlyList<string>? Indicators = null,
+    IReadOnlyList<DecisionDue>? Decisions = null);
 
 public sealed record RaisedWarning(string Code, string Message);
+
+/// <summary>
+/// A decision the step recorded (a <c>decisions</c> field: an MDO or casusoverleg): its number in the record, the role
+/// that owns it and the date it is due. What was decided stays in the step's (sealed) data.
+/// </summary>
+public sealed record DecisionDue(string Field, int Number, string Owner, DateOnly Due);
 
 /// <summary>A timer armed on entering a state; a later one with the same name replaces it.</summary>
 public sealed record DeadlineScheduled(

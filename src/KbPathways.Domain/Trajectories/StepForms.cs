@@ -22,8 +22,9 @@ public sealed record QuestionnaireDescription(string Name, string Label, bool Sc
     IReadOnlyList<ThresholdDescription> Thresholds);
 
 /// <summary>
-/// A piece of data a step takes: a field (<see cref="Type"/> integer, decimal, boolean, text, date, enum or list) or an
-/// instrument (<see cref="Type"/> <c>questionnaire</c>, with <see cref="Questionnaire"/>).
+/// A piece of data a step takes: a field (<see cref="Type"/> integer, decimal, boolean, text, date, enum or list, or
+/// <c>decisions</c>: a list of { besluit, eigenaar, datum } whose owners are <see cref="Options"/>) or an instrument
+/// (<see cref="Type"/> <c>questionnaire</c>, with <see cref="Questionnaire"/>).
 /// </summary>
 public sealed record FieldDescription(string Name, string Label, string Type, bool Required, decimal? Min, decimal? Max, string? Unit,
     string? Help, int? MaxLength, IReadOnlyList<OptionDescription>? Options, QuestionnaireDescription? Questionnaire);
@@ -120,7 +121,7 @@ public static class StepForms
         [.. instrument.Thresholds.Select(t => new ThresholdDescription(t.Name, t.Label, t.Dimension, t.AtLeast, t.AtMost))]);
 
     private static IReadOnlyList<OptionDescription>? Options(FieldDefinition field) =>
-        field.Type is FieldType.Enum or FieldType.List ? [.. field.Values.Select(v => new OptionDescription(v, field.LabelOf(v)))] : null;
+        field.Type is FieldType.Enum or FieldType.List or FieldType.Decisions ? [.. field.Values.Select(v => new OptionDescription(v, field.LabelOf(v)))] : null;
 
     /// <summary>
     /// The JSON Schema (2020-12) of the step's <c>data</c>: exactly what the decider's data check accepts. Required
@@ -184,6 +185,23 @@ public static class StepForms
                 schema["type"] = "array";
                 schema["items"] = new JsonObject { ["oneOf"] = Options(field) };
                 schema["uniqueItems"] = true;
+                break;
+            case FieldType.Decisions:
+                schema["type"] = "array";
+                schema["minItems"] = 1;
+                schema["maxItems"] = Decision.MaxCount;
+                schema["items"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["properties"] = new JsonObject
+                    {
+                        [Decision.Besluit] = new JsonObject { ["title"] = "Besluit", ["type"] = "string", ["minLength"] = 1, ["maxLength"] = DataValues.MaxTextLength },
+                        [Decision.Eigenaar] = new JsonObject { ["title"] = "Eigenaar", ["oneOf"] = Options(field) },
+                        [Decision.Datum] = new JsonObject { ["title"] = "Uiterlijk", ["type"] = "string", ["format"] = "date", ["pattern"] = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" },
+                    },
+                    ["required"] = new JsonArray(Decision.Besluit, Decision.Eigenaar, Decision.Datum),
+                    ["additionalProperties"] = false,
+                };
                 break;
         }
         return schema;

@@ -91,6 +91,16 @@ public static class TrajectoryDecider
         }).Distinct().ToList();
     }
 
+    /// <summary>The decisions in the step's (checked) data, or null when it records none.</summary>
+    private static IReadOnlyList<DecisionDue>? DecisionsIn(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data)
+    {
+        List<DecisionDue>? decisions = null;
+        foreach (var (name, value) in data)
+            if (value.ValueKind == JsonValueKind.Array && definition.FindField(name) is { Type: FieldType.Decisions })
+                (decisions ??= []).AddRange(DataValues.Decisions(value).Select(d => new DecisionDue(name, d.Number, d.Owner, d.Due)));
+        return decisions;
+    }
+
     private static IReadOnlyList<object> Take(Trajectory state, PathwayDefinition definition, TrackDefinition track,
         TransitionDefinition transition, Actor actor, IReadOnlyDictionary<string, JsonElement> data,
         IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now, bool explained)
@@ -122,7 +132,7 @@ public static class TrajectoryDecider
         {
             new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, explain.Traces,
                 raised is null ? [] : [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
-                definition.Version, definition.Hash, now, transition.Indicators),
+                definition.Version, definition.Hash, now, transition.Indicators, DecisionsIn(definition, data)),
         };
         var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));

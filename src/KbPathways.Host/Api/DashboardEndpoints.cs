@@ -8,9 +8,13 @@ using Wolverine.Http;
 
 namespace KbPathways.Host.Api;
 
-/// <summary>An open item of work: a trajectory's track whose state <see cref="Owner"/> (a role) must act on, with labels to show.</summary>
+/// <summary>
+/// An open item of work, with labels to show: a trajectory's track whose state <see cref="Owner"/> (a role) must act on, or
+/// (<see cref="Decision"/>) a besluit of the latest MDO or casusoverleg that <see cref="Owner"/> owns, due at the end of its date.
+/// </summary>
 public sealed record WorkItem(Guid TrajectoryId, string PatientId, string Pathway, string Track, string State, string Owner,
-    string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon, string PathwayTitle = "", string StateLabel = "", string? DeadlineLabel = null);
+    string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon, string PathwayTitle = "", string StateLabel = "", string? DeadlineLabel = null,
+    bool Decision = false);
 
 public sealed record StateCount(string Pathway, string State, string Label, int Count);
 
@@ -47,7 +51,7 @@ public static class DashboardEndpoints
             throw new PathwayRuleException(RejectionKind.InvalidData, "scope is 'mijn' or 'alles'", [new("scope", "must be 'mijn' or 'alles'")]);
         var everyone = scope == "alles";
         var data = await service.LoadAsync(user.Practice, ct);
-        var mine = Open(data).SelectMany(c => c.Items).Where(i => everyone || user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
+        var mine = Open(data, service.Settings.Zone).SelectMany(c => c.Items).Where(i => everyone || user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
             .Where(i => (string.IsNullOrEmpty(pathway) || i.Pathway == pathway) && (string.IsNullOrEmpty(state) || i.State == state))
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
         var (number, size) = Paging.Of(page, pageSize);
@@ -64,7 +68,7 @@ public static class DashboardEndpoints
         user.RequireOneOf(quality.Roles, "dashboards");
         var data = await service.LoadAsync(user.Practice, ct);
         var now = clock.Now;
-        var open = Open(data);
+        var open = Open(data, service.Settings.Zone);
         var states = open.GroupBy(c => (c.Summary.PathwayId, c.Summary.State))
             .Select(g => (g.Key, Count: g.Count(), g.First().State))
             .Select(g => new StateCount(g.Key.PathwayId, g.Key.State, g.State?.Label ?? g.Key.State, g.Count))
@@ -76,7 +80,7 @@ public static class DashboardEndpoints
         var dueSoon = choices.DueSoon(user.Practice);
         var dashboard = new Dashboard(now, inBeeld.Count, inZorg.Count, open.Count, data.Summaries.Count - open.Count, states,
             overdue.Count, [.. overdue.Take(ListLimit).Select(i => At(i, now, dueSoon))],
-            [.. items.Where(i => i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => At(i.Item, now, dueSoon))],
+            [.. items.Where(i => !i.Item.Decision && i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => At(i.Item, now, dueSoon))],
             new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
             [.. open.Select(c => c.Mdo).OfType<MdoItem>().OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)]);
         AccessLog.AccessLogMiddleware.Names(http, dashboard.Overdue.Select(i => i.PatientId)
@@ -103,7 +107,7 @@ public static class DashboardEndpoints
     /// </summary>
     private static readonly ConditionalWeakTable<TrajectorySummary, Contribution> Contributions = new();
 
-    private static List<Contribution> Open(PracticeData data)
+    private static List<Contribution> Open(PracticeData data, TimeZoneInfo zone)
     {
         var open = new List<Contribution>();
         foreach (var t in data.Summaries)
@@ -111,13 +115,13 @@ public static class DashboardEndpoints
             if (t.Completed) continue;
             var definition = data.Definition(t.DefinitionHash);
             if (!Contributions.TryGetValue(t, out var known) || !ReferenceEquals(known.Definition, definition))
-                Contributions.AddOrUpdate(t, known = Contribute(t, definition));
+                Contributions.AddOrUpdate(t, known = Contribute(t, definition, zone));
             open.Add(known);
         }
         return open;
     }
 
-    private static Contribution Contribute(TrajectorySummary t, PathwayDefinition? definition)
+    private static Contribution Contribute(TrajectorySummary t, PathwayDefinition? definition, TimeZoneInfo zone)
     {
         if (definition is null) return new Contribution(t, null, null, [], null); // its rules cannot be read: counted, nothing more
         var items = new List<(WorkItem, StateDefinition)>();
@@ -130,6 +134,16 @@ public static class DashboardEndpoints
                 state.Label, next is null ? null : StepForms.DeadlineLabel(definition, state, next.Name)), state));
         }
         var main = definition.FindState(t.State);
+        foreach (var decision in main is null ? [] : t.Facts?.Decisions ?? [])
+        {
+            // A besluit is due by the end of its date in the practice's time zone.
+            var due = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(decision.Due.AddDays(1).ToDateTime(TimeOnly.MinValue), zone)).AddSeconds(-1);
+            var step = definition.TrackOf(decision.Trigger)?.States.SelectMany(s => s.Transitions).Concat(definition.TrackOf(decision.Trigger)!.AnyState)
+                .FirstOrDefault(x => x.Trigger == decision.Trigger)?.Label ?? decision.Trigger;
+            items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, PathwayDefinition.MainTrack, t.State, decision.Owner,
+                $"{decision.Field}-{decision.Number}", due, false, definition.Title, main?.Label ?? t.State,
+                $"Besluit {decision.Number} uit '{step}' ({decision.DecidedAt.ToOffset(zone.GetUtcOffset(decision.DecidedAt)):dd-MM-yyyy})", Decision: true), main!));
+        }
         var offersMdo = main is not null && definition.Tracks.First(track => track.Name == main.Track).TransitionsFrom(main)
             .Any(x => x.Indicators.Contains(QualityReport.Mdo));
         var soonest = t.Deadlines.MinBy(d => d.DueAt);

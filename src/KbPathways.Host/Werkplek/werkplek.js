@@ -373,7 +373,8 @@ function openForm(t, action, values = {}) {
     if (result.status === 422 && result.body?.errors) {
       let first = null;
       for (const [name, messages] of Object.entries(result.body.errors)) {
-        const box = form.querySelector(`[data-field="${CSS.escape(name)}"]`) ?? form.querySelector(`[data-field="${CSS.escape(name.split(".")[0])}"]`);
+        const box = form.querySelector(`[data-field="${CSS.escape(name)}"]`) ?? form.querySelector(`[data-field="${CSS.escape(name.split(".")[0])}"]`)
+          ?? form.querySelector(`[data-field="${CSS.escape(name.split("[")[0])}"]`);
         if (!box) continue;
         box.classList.add("invalid");
         const error = el("span", { class: "error", id: `error-${name.replace(/\W/g, "-")}` }, messages.map(dutch).join(" "));
@@ -405,7 +406,10 @@ function dutch(message) {
     .replace(/^must be true or false$/, "Kies ja of nee.")
     .replace(/^must be a date \(yyyy-mm-dd\)$/, "Moet een datum zijn.")
     .replace(/^must be one of: .*$/, "Kies een van de opties.")
-    .replace(/^must be text$/, "Moet tekst zijn.");
+    .replace(/^must be text$/, "Moet tekst zijn.")
+    .replace(/^is required: what was decided$/, "Vul in wat er besloten is.")
+    .replace(/^must be one of the roles: .*$/, "Kies wie het oppakt.")
+    .replace(/^must be a list of 1 to (\d+) decisions.*$/, "Leg minstens één besluit vast (hoogstens $1).");
 }
 
 function input(field, value, warnings) {
@@ -444,6 +448,9 @@ function input(field, value, warnings) {
     case "questionnaire":
       box.append(questionnaire(field, value ?? {}, required), ...help);
       return box;
+    case "decisions":
+      box.append(decisions(field, value ?? [], required), ...help);
+      return box;
     case "text":
       box.append(el("label", { for: id }, field.label, required),
         el("textarea", { id, name: field.name, maxlength: field.maxLength ?? 4000, "aria-describedby": describedBy }, value ?? ""), ...help);
@@ -459,6 +466,37 @@ function input(field, value, warnings) {
       return box;
     }
   }
+}
+
+/** An MDO's besluiten: a row per besluit (what, who, by when), rows added and removed as the meeting goes. */
+function decisions(field, values, required) {
+  const set = el("fieldset", { "data-decisions": field.name }, el("legend", {}, field.label, required));
+  const rows = el("ol", { class: "decisions" });
+  const add = (d = {}) => {
+    const n = rows.children.length;
+    const row = el("li", { class: "decision", "data-field": `${field.name}[${n}]` },
+      el("label", {}, "Besluit", el("textarea", { name: "besluit", rows: 2, maxlength: 4000 }, d.besluit ?? "")),
+      el("label", {}, "Eigenaar", el("select", { name: "eigenaar" }, el("option", { value: "" }, "— kies —"),
+        (field.options ?? []).map(o => el("option", { value: o.value, selected: d.eigenaar === o.value }, o.label)))),
+      el("label", {}, "Uiterlijk", el("input", { type: "date", name: "datum", value: d.datum ?? "" })),
+      el("button", { type: "button", class: "link", onclick: () => { row.remove(); renumber(); } }, "Verwijderen"));
+    rows.append(row);
+  };
+  const renumber = () => [...rows.children].forEach((row, i) => row.dataset.field = `${field.name}[${i}]`);
+  for (const d of values.length ? values : [{}]) add(d);
+  set.append(rows, el("button", { type: "button", class: "secondary", "data-add": field.name, onclick: () => add() }, "Besluit toevoegen"));
+  return set;
+}
+
+function collectDecisions(set) {
+  return [...set.querySelectorAll("li.decision")].map(row => {
+    const d = {};
+    for (const name of ["besluit", "eigenaar", "datum"]) {
+      const value = row.querySelector(`[name="${name}"]`).value;
+      if (value !== "") d[name] = value;
+    }
+    return d;
+  }).filter(d => Object.keys(d).length > 0);
 }
 
 /** A questionnaire: each item as its own input, and the score as you answer (scored as the host scores it). */
@@ -530,7 +568,9 @@ function collect(form, fields) {
   for (const field of fields) {
     const value = field.type === "questionnaire"
       ? collectQuestionnaire(form.querySelector(`[data-questionnaire="${CSS.escape(field.name)}"]`), field.questionnaire)
+      : field.type === "decisions" ? collectDecisions(form.querySelector(`[data-decisions="${CSS.escape(field.name)}"]`))
       : readField(form, field.name, field.type);
+    if (field.type === "decisions" && value.length === 0 && !field.required) continue;
     if (field.type === "questionnaire" && Object.keys(value).length === 0 && !field.required) continue;
     if (field.type === "list" && value.length === 0 && !field.required) continue;
     if (value !== undefined) data[field.name] = value;
@@ -540,9 +580,11 @@ function collect(form, fields) {
 
 /** What the user typed, to put back after a reload. */
 function snapshot(form) {
-  const fields = [...form.querySelectorAll("[data-field]")].map(b => b.dataset.field).filter(n => !n.includes("."));
+  const fields = [...form.querySelectorAll("[data-field]")].map(b => b.dataset.field).filter(n => !n.includes(".") && !n.includes("["));
   const values = {};
   for (const name of new Set(fields)) {
+    const decided = form.querySelector(`[data-decisions="${CSS.escape(name)}"]`);
+    if (decided) { values[name] = collectDecisions(decided); continue; }
     const set = form.querySelector(`[data-questionnaire="${CSS.escape(name)}"]`);
     if (set) {
       const answers = {};
@@ -635,6 +677,8 @@ function show(field, value) {
     return answers.map(([k, v]) => `${items[k]?.label ?? k}: ${show(items[k], v)}`).join("; ");
   }
   const option = (v) => field?.options?.find(o => o.value === v)?.label ?? v;
+  if (field?.type === "decisions" && Array.isArray(value))
+    return el("ol", {}, value.map(d => el("li", {}, `${d.besluit} — ${option(d.eigenaar)}, uiterlijk ${dateOnly(d.datum)}`)));
   if (Array.isArray(value)) return value.map(option).join(", ");
   if (value === true) return "ja";
   if (value === false) return "nee";

@@ -38,11 +38,46 @@ public static class DataValues
                               value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String && field.Values.Contains(v.GetString()!)) &&
                               value.EnumerateArray().Select(v => v.GetString()).Distinct().Count() == value.GetArrayLength()
                 ? null : $"must be a list of distinct values from: {string.Join(", ", field.Values)}",
+            FieldType.Decisions when value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is 0 or > Decision.MaxCount =>
+                $"must be a list of 1 to {Decision.MaxCount} decisions, each {{ {Decision.Besluit}, {Decision.Eigenaar}, {Decision.Datum} }}",
+            FieldType.Decisions => null,
             _ => "has an unknown type",
         };
         if (problem is not null) errors.Add(new FieldError(path, problem));
+        else if (field.Type == FieldType.Decisions) return CheckDecisions(field, value, path, errors);
         return problem is null;
     }
+
+    /// <summary>Each decision on its own path (<c>besluiten[1].eigenaar</c>); whether all were right.</summary>
+    private static bool CheckDecisions(FieldDefinition field, JsonElement value, string path, List<FieldError> errors)
+    {
+        var before = errors.Count;
+        var index = 0;
+        foreach (var decision in value.EnumerateArray())
+        {
+            var at = $"{path}[{index++}]";
+            if (decision.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new FieldError(at, $"must be a decision {{ {Decision.Besluit}, {Decision.Eigenaar}, {Decision.Datum} }}"));
+                continue;
+            }
+            foreach (var property in decision.EnumerateObject().Where(p => p.Name is not (Decision.Besluit or Decision.Eigenaar or Decision.Datum)))
+                errors.Add(new FieldError($"{at}.{property.Name}", "is not part of a decision"));
+            if (!decision.TryGetProperty(Decision.Besluit, out var besluit) || besluit.ValueKind != JsonValueKind.String || besluit.GetString()!.Length == 0)
+                errors.Add(new FieldError($"{at}.{Decision.Besluit}", "is required: what was decided"));
+            else if (Characters(besluit.GetString()!) > MaxTextLength)
+                errors.Add(new FieldError($"{at}.{Decision.Besluit}", $"must be at most {MaxTextLength} characters"));
+            if (!decision.TryGetProperty(Decision.Eigenaar, out var owner) || owner.ValueKind != JsonValueKind.String || !field.Values.Contains(owner.GetString()!))
+                errors.Add(new FieldError($"{at}.{Decision.Eigenaar}", $"must be one of the roles: {string.Join(", ", field.Values)}"));
+            if (!decision.TryGetProperty(Decision.Datum, out var due) || AsDate(due) is null)
+                errors.Add(new FieldError($"{at}.{Decision.Datum}", "must be a date (yyyy-mm-dd)"));
+        }
+        return errors.Count == before;
+    }
+
+    /// <summary>The decisions of a valid <c>decisions</c> value: number (1-based), owner and due date, without what was decided.</summary>
+    public static IReadOnlyList<(int Number, string Owner, DateOnly Due)> Decisions(JsonElement value) =>
+        [.. value.EnumerateArray().Select((d, i) => (i + 1, d.GetProperty(Decision.Eigenaar).GetString()!, AsDate(d.GetProperty(Decision.Datum))!.Value))];
 
     /// <summary>Characters as people (and JSON Schema's maxLength) count them: Unicode code points, not UTF-16 units.</summary>
     private static int Characters(string text) => text.Length <= MaxTextLength ? text.Length : text.EnumerateRunes().Count();
@@ -104,6 +139,7 @@ public static class DataValues
         FieldType.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False => value.GetBoolean(),
         FieldType.Date => AsDate(value),
         FieldType.List when value.ValueKind == JsonValueKind.Array => value.EnumerateArray().Select(v => v.GetString() ?? "").ToArray(),
+        FieldType.Decisions when value.ValueKind == JsonValueKind.Array => (decimal)value.GetArrayLength(),
         FieldType.Text or FieldType.Enum when value.ValueKind == JsonValueKind.String => value.GetString(),
         _ => null,
     };

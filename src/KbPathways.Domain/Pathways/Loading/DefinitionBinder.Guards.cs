@@ -88,6 +88,7 @@ internal sealed partial class DefinitionBinder
     private static bool Allowed(CompareOp op, FieldType type) => op switch
     {
         CompareOp.Present => true,
+        _ when type == FieldType.Decisions => false,   // decisions are there or not; their contents are not compared
         CompareOp.Contains => type == FieldType.List,
         CompareOp.Lt or CompareOp.Lte or CompareOp.Gt or CompareOp.Gte => type is FieldType.Integer or FieldType.Decimal or FieldType.Date,
         CompareOp.In or CompareOp.NotIn => type is FieldType.Enum or FieldType.Text or FieldType.Integer,

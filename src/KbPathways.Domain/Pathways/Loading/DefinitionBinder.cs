@@ -38,6 +38,9 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         var roles = map.Section("roles", "a pathway").Select(BindRole).OfType<RoleDefinition>().ToList();
         if (roles.Count == 0) diagnostics.Error(map.Location, "missing-key", "a pathway needs at least one role under 'roles'");
         fields.AddRange(map.Section("fields", "a pathway").Select(e => BindField(e, "field", null)).OfType<FieldDefinition>());
+        for (var i = 0; i < fields.Count; i++)   // a decision's owner is one of the pathway's roles
+            if (fields[i].Type == FieldType.Decisions)
+                fields[i] = fields[i] with { Values = [.. roles.Select(r => r.Name)], ValueLabels = roles.ToDictionary(r => r.Name, r => r.Label) };
         instruments.AddRange(map.Section("instruments", "a pathway").Select(BindInstrument).OfType<InstrumentDefinition>());
         counters.AddRange(map.Section("counters", "a pathway").Select(e =>
             new CounterDefinition(e.Key.Value, LabelOf(e.Value) ?? e.Key.Value, e.Key.Location)));
@@ -108,12 +111,14 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         {
             "integer" => FieldType.Integer, "decimal" => FieldType.Decimal, "boolean" => FieldType.Boolean,
             "text" => FieldType.Text, "date" => FieldType.Date, "enum" => FieldType.Enum, "list" => FieldType.List,
+            "decisions" when what == "field" => FieldType.Decisions,
             _ => null,
         };
         if (type is null)
         {
             diagnostics.Error(typeNode.Location, "unknown-type",
-                $"unknown type '{typeNode.Value}' for {what} '{name}'; expected integer, decimal, boolean, text, date, enum or list");
+                $"unknown type '{typeNode.Value}' for {what} '{name}'; expected integer, decimal, boolean, text, date, enum or list"
+                + (what == "field" ? ", or decisions" : " (decisions only as a field)"));
             return null;
         }
         // values: a list of names, or a map of name: label (in the order written)
@@ -131,6 +136,8 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
             }
         }
         else values = map.Names("values", $"{what} '{name}'")?.Select(s => s.Value).ToList() ?? [];
+        if (type == FieldType.Decisions && map.Node("values") is { } ownValues)
+            diagnostics.Error(ownValues.Location, "wrong-kind", $"{what} '{name}' of type decisions takes no 'values': a decision's owner is one of the pathway's roles");
         if (type is FieldType.Enum or FieldType.List && values.Count == 0)
             diagnostics.Error(typeNode.Location, "missing-key", $"{what} '{name}' of type {typeNode.Value} needs 'values'");
         foreach (var dup in values.GroupBy(v => v).Where(g => g.Count() > 1))

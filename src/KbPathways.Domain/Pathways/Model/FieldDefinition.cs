@@ -1,10 +1,11 @@
 namespace KbPathways.Domain.Pathways.Model;
 
-public enum FieldType { Integer, Decimal, Boolean, Text, Date, Enum, List }
+public enum FieldType { Integer, Decimal, Boolean, Text, Date, Enum, List, Decisions }
 
 /// <summary>
 /// A typed piece of data a step can ask for. <see cref="Values"/> lists the options of enum and list fields, in the
-/// pathway's order; <see cref="ValueLabels"/> holds the Dutch label of each option that has one. <see cref="Unit"/> (e.g.
+/// pathway's order (for a <c>decisions</c> field: the pathway's roles, who may own a decision); <see cref="ValueLabels"/>
+/// holds the Dutch label of each option that has one. <see cref="Unit"/> (e.g.
 /// "kg", "weken") and <see cref="Help"/> are shown beside the input.
 /// </summary>
 public sealed record FieldDefinition(
@@ -27,6 +28,19 @@ public sealed record FieldDefinition(
         FieldType.List => "list",
         _ => type.ToString().ToLowerInvariant(),
     };
+}
+
+/// <summary>
+/// The decisions of an MDO or casusoverleg (a <c>decisions</c> field): each with what was decided (<see cref="Besluit"/>),
+/// its owner (<see cref="Eigenaar"/>, a role of the pathway) and the date it is due (<see cref="Datum"/>). The JSON keys
+/// are these Dutch names.
+/// </summary>
+public static class Decision
+{
+    public const string Besluit = "besluit", Eigenaar = "eigenaar", Datum = "datum";
+
+    /// <summary>At most this many decisions per record.</summary>
+    public const int MaxCount = 20;
 }
 
 /// <summary>
