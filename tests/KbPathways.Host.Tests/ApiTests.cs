@@ -40,7 +40,7 @@ public class ApiTests(HostFixture host)
         string[] exits = ["uitvallen", "werkhypotheseHerzien", "overdragenTweedeLijn", "verwezenNaarTweedeLijn"];
         await Step(huisarts, "werkhypotheseVastgelegd", new { medischOnderzoekAfgerond = true, scegsNotities = "SCEGS" }, "Werkhypothese", ["ernstVastgesteld", .. exits], []);
         await Step(huisarts, "ernstVastgesteld", new { klachtenclusters = 3, beperking = "licht", duurWeken = 8 }, "Matig", ["verwezenNaarPohGgz", .. exits], []);
-        await Step(huisarts, "verwezenNaarPohGgz", new { intakeDatum = "2026-12-01" }, "IntakePOHGGZ", [.. exits], ["evaluatie"]);
+        await Step(huisarts, "verwezenNaarPohGgz", new { intakeDatum = "2026-12-01", vastgesteldMet = new[] { "pohGgz" } }, "IntakePOHGGZ", [.. exits], ["evaluatie"]);
         await Step(poh, "analyse4DAfgerond", new { vierD = new { prioriteit = "sociaal" }, cvg = new { cijfer = 5 } }, "Behandelplan", ["planVastgesteld", "uitvallen"], []);
         await Step(poh, "planVastgesteld", new { behandelplan = "graded activity", meerdereDisciplines = false }, "BehandelingEerstelijns",
             ["evaluatieGehouden", "sessieGehouden", "doelenBereikt", "uitvallen"], ["evaluatie"]);

@@ -62,7 +62,7 @@ public class TrajectoryStateTests(HostFixture host)
         Trajectory beforeIntake;
         await using (var session = store.QuerySession())
             beforeIntake = (await service.LoadAsync(session, practice, Guid.Parse(id)))!;
-        (await client.Fire(id, new { trigger = "verwezenNaarPohGgz", data = new { intakeDatum = "2026-11-30" } })).EnsureSuccessStatusCode();
+        (await client.Fire(id, new { trigger = "verwezenNaarPohGgz", data = new { intakeDatum = "2026-11-30", vastgesteldMet = new[] { "pohGgz" } } })).EnsureSuccessStatusCode();
         ScheduledDeadline evaluatie;
         await using (var session = store.QuerySession())
             evaluatie = (await service.LoadAsync(session, practice, Guid.Parse(id)))!.Deadlines.Single(d => d.Name == "evaluatie");

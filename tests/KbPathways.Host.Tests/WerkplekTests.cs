@@ -197,7 +197,7 @@ public class WerkplekTests(HostFixture host)
             """);
         await browser.WaitForAsync("document.body.dataset.ready === 'true' && !document.querySelector('form[data-form=\"ernstVastgesteld\"]')");
         (await Text(browser, "[data-testid=state-main]")).ShouldBe("Matig");
-        await Step(browser, "verwezenNaarPohGgz", "set('intakeDatum', '2026-12-10');");
+        await Step(browser, "verwezenNaarPohGgz", "set('intakeDatum', '2026-12-10'); f.querySelector('[name=vastgesteldMet][value=pohGgz]').checked = true;");
 
         // The POH-GGZ takes over from the werklijst.
         await SignIn(browser, "poh-ggz");
