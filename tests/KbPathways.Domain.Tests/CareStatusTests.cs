@@ -23,7 +23,7 @@ public class CareStatusTests
     private static Trajectory Begin(PathwayDefinition d, string patient, DateTimeOffset at, string json = "{}") => Trajectory.Replay(
         TrajectoryDecider.Start(new StartTrajectory(Guid.NewGuid(), patient, "praktijk", As("huisarts"), Data(json)), d, at));
 
-    private const string Marking = """{"kbCode": "A69.02", "doelgroep": "stapeling", "reden": "schulden, eenzaamheid, COPD"}""";
+    private const string Marking = """{"kbCode": "A69.02", "doelgroep": "stapeling", "eigenHuisarts": "dr. Jansen", "reden": "schulden, eenzaamheid, COPD"}""";
     private const string Informatie = """{"contactpersonen": "dochter, buurtteam", "afspraken": "huisbezoek eens per maand"}""";
 
     /// <summary>Marked (ingekaart), informatie recorded, taken into care and visited at home: in zorg at <paramref name="t0"/> + 10 days.</summary>
@@ -135,6 +135,24 @@ public class CareStatusTests
         PatientDecider.FromStep(marked, KbMarkAction.Remove, null, "stap", actor, T0).ShouldHaveSingleItem().ShouldBeOfType<KbMarkRemoved>();
         Kb.Main.FindState("Aangemeld")!.Transitions.Single(x => x.Trigger == "kbMarkeringGeplaatst").KbMark.ShouldBe(KbMarkAction.Place);
         Kb.Main.FindState("InBeeld")!.Transitions.Single(x => x.Trigger == "kbMarkeringVerwijderd").KbMark.ShouldBe(KbMarkAction.Remove);
+    }
+
+    [Fact]
+    public void Given_Kb_patients_of_two_huisartsen_Then_the_yearly_review_lists_them_per_huisarts_and_counts_who_was_discussed()
+    {
+        Kb.YearlyReview.ShouldNotBeNull().Per.ShouldBe("eigenHuisarts");
+        Trajectory Marked(string patient, string gp) => Begin(Kb, patient, T0)
+            .Fire(Kb, "kbMarkeringGeplaatst", "huisarts", Marking.Replace("dr. Jansen", gp), T0.AddDays(1));
+        var a = Marked("p1", "dr. Jansen").Fire(Kb, "jaarbesprekingBesproken", "poh-kb", "{}", T0.AddDays(30));
+        var b = Marked("p2", "dr. Jansen");
+        var c = Marked("p3", "dr. Bakker");
+
+        var review = QualityReport.YearlyReview([TrajectoryRow.Of(a), TrajectoryRow.Of(b), TrajectoryRow.Of(c)], ByHash, T0.AddDays(40));
+
+        review.Select(e => (e.Group, e.PatientId, e.Reviewed)).OrderBy(x => x.PatientId)
+            .ShouldBe([("dr. Jansen", "p1", true), ("dr. Jansen", "p2", false), ("dr. Bakker", "p3", false)]);
+        review.Single(e => e.PatientId == "p2").DueBy.ShouldBe(T0.AddYears(1));               // reviewInterval P1Y from the start
+        QualityReport.YearlyReview([TrajectoryRow.Of(a)], ByHash, T0.AddDays(30).AddYears(1).AddTicks(1)).Single().Reviewed.ShouldBeFalse();
     }
 
     [Fact]

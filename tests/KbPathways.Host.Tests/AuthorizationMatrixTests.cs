@@ -63,6 +63,7 @@ public class AuthorizationMatrixTests(HostFixture host)
         new("GET", "/api/access-log", c => Get($"/api/access-log?patientId={c.Patient}"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("GET", "/api/access-log/verify", _ => Get("/api/access-log/verify"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("GET", "/api/worklist", _ => Get("/api/worklist"), HttpStatusCode.OK, HttpStatusCode.OK),
+        new("GET", "/api/jaarbespreking", _ => Get("/api/jaarbespreking"), HttpStatusCode.OK, HttpStatusCode.OK),
         new("GET", "/api/dashboard", _ => Get("/api/dashboard"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("GET", "/api/quality", _ => Get("/api/quality?format=csv"), HttpStatusCode.Forbidden, HttpStatusCode.OK),
         new("POST", "/api/whatif", _ => Post("/api/whatif", new { candidate = "extends: solk\nsettings:\n  maxSessies: 3\n" }), HttpStatusCode.Forbidden, HttpStatusCode.OK),

@@ -41,7 +41,7 @@ public class CareStatusTests(HostFixture host) : IAsyncLifetime
     private async Task<string> Marked(string patient)
     {
         var id = await As("huisarts").Start("kb-begeleiding", patient);
-        await Step(id, "kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", reden = "schulden en eenzaamheid" });
+        await Step(id, "kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", eigenHuisarts = "dr. Jansen", reden = "schulden en eenzaamheid" });
         return id;
     }
 

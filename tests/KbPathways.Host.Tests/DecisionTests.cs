@@ -33,7 +33,7 @@ public class DecisionTests(HostFixture host)
     public async Task Given_an_MDO_with_two_decisions_When_recorded_Then_each_lands_on_its_owners_worklist_with_its_date_until_the_next_MDO()
     {
         var id = await host.Client(practice, "huisarts").Start("kb-begeleiding", "d-1");
-        await Step(id, "kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", reden = "x" });
+        await Step(id, "kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", eigenHuisarts = "dr. Jansen", reden = "x" });
         await Step(id, "inZorgGenomen", "poh-kb", new { reden = "x" });
         await Step(id, "vierDGesprekGevoerd", "poh-kb", new { vierD = new { prioriteit = "sociaal" }, cvg = new { cijfer = 4 } });
         await Step(id, "planGemaakt", "poh-kb", new { gewensteSituatie = "x", plan = "x" });

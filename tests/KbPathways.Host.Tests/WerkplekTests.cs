@@ -83,7 +83,7 @@ public class WerkplekTests(HostFixture host)
     {
         var huisarts = host.Client(practice, "huisarts");
         var id = await huisarts.Start("kb-begeleiding", "p-kb");
-        (await huisarts.Fire(id, new { trigger = "kbMarkeringGeplaatst", data = new { kbCode = "A69.02", doelgroep = "stapeling", reden = "schulden, eenzaamheid" } }))
+        (await huisarts.Fire(id, new { trigger = "kbMarkeringGeplaatst", data = new { kbCode = "A69.02", doelgroep = "stapeling", eigenHuisarts = "dr. Jansen", reden = "schulden, eenzaamheid" } }))
             .EnsureSuccessStatusCode();
         await using var browser = await HeadlessChromium.StartAsync();
         await SignIn(browser, "poh-kb");
@@ -116,7 +116,7 @@ public class WerkplekTests(HostFixture host)
         var id = await huisarts.Start("kb-begeleiding", "p-mdo");
         foreach (var (trigger, role, data) in new (string, string, object)[]
                  {
-                     ("kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", reden = "x" }),
+                     ("kbMarkeringGeplaatst", "huisarts", new { kbCode = "A69.02", doelgroep = "stapeling", eigenHuisarts = "dr. Jansen", reden = "x" }),
                      ("inZorgGenomen", "poh-kb", new { reden = "x" }),
                      ("vierDGesprekGevoerd", "poh-kb", new { vierD = new { prioriteit = "sociaal" }, cvg = new { cijfer = 4 } }),
                      ("planGemaakt", "poh-kb", new { gewensteSituatie = "x", plan = "x" }),
@@ -149,6 +149,42 @@ public class WerkplekTests(HostFixture host)
         await Screenshots(browser, "werklijst-besluit");
         var buurtteam = await (await host.Client(practice, "buurtteammedewerker").GetAsync("/api/worklist")).Body();
         buurtteam.GetProperty("items").EnumerateArray().ShouldContain(i => i.GetProperty("deadlineLabel").GetString()!.StartsWith("Besluit 1"));
+    }
+
+    [Fact]
+    public async Task Given_Kb_patients_of_two_huisartsen_When_the_POH_Kb_goes_through_one_list_Then_that_review_is_done_and_the_report_says_so()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        foreach (var (patient, gp) in new[] { ("jb-1", "dr. Jansen"), ("jb-2", "dr. Jansen"), ("jb-3", "dr. Bakker") })
+        {
+            var id = await huisarts.Start("kb-begeleiding", patient);
+            (await huisarts.Fire(id, new { trigger = "kbMarkeringGeplaatst", data = new { kbCode = "A69.02", doelgroep = "stapeling", eigenHuisarts = gp, reden = "x" } }))
+                .EnsureSuccessStatusCode();
+        }
+        await using var browser = await HeadlessChromium.StartAsync();
+        await SignIn(browser, "poh-kb");
+        await Go(browser, "#/jaarbespreking");
+        (await Text(browser, "main")).ShouldContain("Jaarbespreking Kb-patiënten");
+        (await browser.EvaluateAsync("[...document.querySelectorAll('[data-testid=review-list] h2')].map(h => h.textContent).join(' | ')")).GetString()
+            .ShouldBe("dr. Bakker 0 van 1 besproken | dr. Jansen 0 van 2 besproken");
+        await Screenshots(browser, "jaarbespreking");
+
+        await browser.EvaluateAsync("""
+            (() => { const f = document.querySelector('form[data-review="dr. Jansen"]');
+              for (const c of f.querySelectorAll('input[name=besproken]')) c.checked = true;
+              document.body.dataset.ready = 'false'; f.querySelector('button[type=submit]').click(); return true; })()
+            """);
+        await browser.WaitForAsync("document.body.dataset.ready === 'true' && document.querySelector('#message').textContent.includes('Vastgelegd')");
+        (await Text(browser, "#message")).ShouldBe("Vastgelegd: 2 besproken met dr. Jansen.");
+        (await browser.EvaluateAsync("[...document.querySelectorAll('[data-testid=review-list] h2')].map(h => h.textContent).join(' | ')")).GetString()
+            .ShouldBe("dr. Bakker 0 van 1 besproken | dr. Jansen besproken");
+
+        var year = DateTime.UtcNow.Year;
+        var report = await (await host.Client(practice, "praktijkmanager").GetAsync($"/api/quality?from={year}-01-01&to={DateTime.UtcNow:yyyy-MM-dd}")).Body();
+        decimal? Review(string gp) => report.GetProperty("indicators").EnumerateArray()
+            .Single(v => v.GetProperty("indicator").GetString() == "jaarbespreking" && v.GetProperty("group").GetString() == gp).GetProperty("value").GetDecimal();
+        Review("dr. Jansen").ShouldBe(100m);
+        Review("dr. Bakker").ShouldBe(0m);
     }
 
     [Fact]

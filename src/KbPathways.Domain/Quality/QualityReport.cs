@@ -17,6 +17,13 @@ public sealed record TrajectoryRow(Guid Id, string PatientId, string PathwayId, 
 /// </summary>
 public sealed record PatientCareStatus(bool InBeeld, bool InZorg, bool Ingekaart, IReadOnlyList<string> Missing, DateTimeOffset? LastContact, DateTimeOffset? ContactBefore);
 
+/// <summary>
+/// One patient on a yearly-review list (seed 000: per huisarts): the list (<see cref="Group"/>, null when the value was
+/// never recorded), when they were last reviewed, and by when the next review is due.
+/// </summary>
+public sealed record ReviewEntry(string? Group, string PatientId, Guid TrajectoryId, string PathwayId, string State, DateTimeOffset? LastReviewed,
+    DateTimeOffset DueBy, bool Reviewed);
+
 /// <summary>The KB mark was placed (or removed) for a patient at a moment.</summary>
 public sealed record KbMarkChange(string PatientId, bool Marked, DateTimeOffset At);
 
@@ -46,7 +53,7 @@ public static class QualityReport
 {
     public const string Intake = "intake", Session = "sessie", Mdo = "mdo", MedicationReview = "medicatiereview",
         Referral = "verwijzing", Feedback = "terugkoppeling", Escalation = "escalatie", Frail = "kwetsbaar", OpenHandover = "overdracht-open",
-        KbContact = "kb-contact";
+        KbContact = "kb-contact", CommittedYes = "echt-doen-ja", Started = "gestart", Screening = "screening";
 
     /// <summary>Dutch labels, in the order the report lists the indicators.</summary>
     public static readonly IReadOnlyDictionary<string, string> Labels = new Dictionary<string, string>
@@ -69,6 +76,10 @@ public static class QualityReport
         ["terugkoppeling"] = "% verwijzingen met terugkoppeling ontvangen",
         ["escalaties"] = "Escalaties per niveau",
         ["doorbraak"] = "% geëscaleerde trajecten afgesloten met doorbraak",
+        ["jaarbespreking"] = "% Kb-patiënten besproken in de jaarlijkse bespreking, per huisarts",
+        ["gescreend-75plus"] = "% van de 75+-lijst gescreend in de periode",
+        ["echt-doen-gestart"] = "% 'Gaat u dit ook écht doen?' = ja dat ook startte",
+        ["score-verschil"] = "Gemiddelde verandering van een meting (laatste − eerste), per meting",
     };
 
     public static IReadOnlyList<IndicatorValue> Compute(IReadOnlyList<TrajectoryRow> rows, IReadOnlyList<KbMarkChange> marks,
@@ -114,6 +125,18 @@ public static class QualityReport
             Percent("kwetsbaar-medicatiereview", pathway, null,
                 frail.Count(r => Recent(r, MedicationReview, Window(r, MedicationReview, settings.MedicationReviewWindow, definitions, asOf), asOf)), frail.Count);
 
+            // Seed 003: "Gaat u dit ook écht doen?" = ja (a state tagged echt-doen-ja entered in the period), and started since.
+            var committed = group.Select(r => (Row: r, Yes: r.Facts.States.FirstOrDefault(v => InPeriod(v.At)
+                    && definitions(v.Hash)?.FindState(v.State)?.Indicators.Contains(CommittedYes) == true)))
+                .Where(x => x.Yes is not null).ToList();
+            Percent("echt-doen-gestart", pathway, null, committed.Count(x => x.Row.Facts.Marks.Any(m => m.Indicator == Started && m.At >= x.Yes!.At && m.At < end)), committed.Count);
+
+            // The 75+ list (pathways with a step tagged screening): running at some moment of the period, screened in it.
+            var listed = group.Where(r => r.StartedAt < end && (r.Facts.CompletedAt is not { } done || done >= start)
+                && definitions(r.Facts.StateAt(asOf)?.Hash ?? "") is { } d && Tags(d).Contains(Screening)).ToList();
+            if (listed.Count > 0 || pathway is null)
+                Percent("gescreend-75plus", pathway, null, listed.Count(r => r.Facts.Marks.Any(m => m.Indicator == Screening && InPeriod(m.At))), listed.Count);
+
             var escalated = completed.Where(r => r.Facts.Marks.Any(m => Kind(m.Indicator) == Escalation)).ToList();
             Percent("doorbraak", pathway, null, escalated.Count(r => r.Outcome == settings.BreakthroughOutcome), escalated.Count);
         }
@@ -129,6 +152,19 @@ public static class QualityReport
         foreach (var level in rows.SelectMany(r => r.Facts.Marks).Where(m => Kind(m.Indicator) == Escalation && InPeriod(m.At))
                      .GroupBy(m => Qualifier(m.Indicator)).OrderBy(g => g.Key, StringComparer.Ordinal))
             result.Add(new("escalaties", null, level.Key, null, level.Count()));
+
+        // Every measure and instrument followed over time (CVG, GFI, BMI-SDS …): last − first over trajectories closed in the period.
+        var closed = rows.Where(r => r.Facts.CompletedAt is { } c && InPeriod(c)).ToList();
+        foreach (var measure in closed.SelectMany(r => r.Facts.FirstScores.Keys).Distinct().Order(StringComparer.Ordinal))
+        {
+            var pairs = Paired(closed, measure);
+            result.Add(new("score-verschil", null, measure, null, pairs.Count == 0 ? null : Math.Round(pairs.Average(p => p.Last.Total - p.First.Total), 2), null, pairs.Count));
+        }
+
+        // Seed 000: whether each GP's yearly review was done: the share of their list reviewed within the period's window.
+        var review = YearlyReview(rows, definitions, asOf);
+        foreach (var list in review.GroupBy(e => e.Group ?? "").OrderBy(g => g.Key, StringComparer.Ordinal))
+            Percent("jaarbespreking", null, list.Key, list.Count(e => e.Reviewed), list.Count());
         return result;
 
         void Flow(string indicator, string? pathway, IEnumerable<DateTimeOffset> moments)
@@ -197,6 +233,24 @@ public static class QualityReport
         return new PatientCareStatus(inBeeld, inZorg, ingekaart, inBeeld ? [] : missing ?? [], lastContact, contactBefore);
     }
 
+    /// <summary>
+    /// The yearly-review lists at <paramref name="at"/>: every running trajectory of a pathway with a <c>yearlyReview</c>,
+    /// on the list of its <see cref="TrajectoryFacts.ReviewGroup"/>, reviewed when its last step tagged as the review is
+    /// no older than the rule's period; due by that step (or the start) plus the period.
+    /// </summary>
+    public static IReadOnlyList<ReviewEntry> YearlyReview(IEnumerable<TrajectoryRow> rows, Func<string, PathwayDefinition?> definitions, DateTimeOffset at)
+    {
+        var entries = new List<ReviewEntry>();
+        foreach (var row in rows)
+        {
+            if (!row.ActiveAt(at) || row.Facts.StateAt(at) is not { } visit || definitions(visit.Hash) is not { YearlyReview: { } rule }) continue;
+            var last = row.Facts.Marks.LastOrDefault(m => m.At <= at && m.Indicator == rule.Reviewed)?.At;
+            var due = rule.Every.AddTo(last ?? row.StartedAt);
+            entries.Add(new ReviewEntry(row.Facts.ReviewGroup, row.PatientId, row.Id, row.PathwayId, visit.State, last, due, last is not null && due >= at));
+        }
+        return entries;
+    }
+
     /// <summary>The first and the last score of <paramref name="instrument"/> per trajectory that has two, taken at different moments.</summary>
     public static IReadOnlyList<(ScoreAt First, ScoreAt Last)> Paired(IEnumerable<TrajectoryRow> rows, string instrument) =>
         [.. rows.Select(r => (First: r.Facts.FirstScores.GetValueOrDefault(instrument), Last: r.Facts.LastScores.GetValueOrDefault(instrument)))
@@ -215,6 +269,12 @@ public static class QualityReport
 
     private static bool Recent(TrajectoryRow row, string indicator, IsoPeriod window, DateTimeOffset at) =>
         row.Facts.Marks.Any(m => m.Indicator == indicator && m.At <= at && window.AddTo(m.At) >= at);
+
+    /// <summary>Every indicator tag a definition's steps carry.</summary>
+    private static IReadOnlySet<string> Tags(PathwayDefinition d) => TagsOf.GetValue(d, x =>
+        x.Tracks.SelectMany(t => t.States.SelectMany(s => s.Transitions).Concat(t.AnyState)).SelectMany(t => t.Indicators).ToHashSet(StringComparer.Ordinal));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PathwayDefinition, IReadOnlySet<string>> TagsOf = new();
 
     private static string Kind(string indicator) => indicator.Split('/')[0];
 

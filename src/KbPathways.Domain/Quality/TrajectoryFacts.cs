@@ -21,7 +21,8 @@ public sealed record OpenDecision(string Trigger, string Field, int Number, stri
 /// <summary>
 /// What the quality cycle needs to know about one trajectory, folded from its events only: when it ran, the main
 /// track's states over time, the steps that counted for an indicator, the first and last score per instrument, and when
-/// each field was first recorded (<see cref="Recorded"/>, for the in beeld rule of <see cref="CareStatusRule"/>).
+/// each field was first recorded (<see cref="Recorded"/>, for the in beeld rule of <see cref="CareStatusRule"/>), the open
+/// decisions of the latest MDO, and the yearly-review list the patient is on (<see cref="ReviewGroup"/>).
 /// </summary>
 public sealed record TrajectoryFacts(
     DateTimeOffset? CompletedAt,
@@ -30,7 +31,8 @@ public sealed record TrajectoryFacts(
     ImmutableDictionary<string, ScoreAt> FirstScores,
     ImmutableDictionary<string, ScoreAt> LastScores,
     ImmutableDictionary<string, DateTimeOffset>? Recorded = null,
-    IReadOnlyList<OpenDecision>? Decisions = null)
+    IReadOnlyList<OpenDecision>? Decisions = null,
+    string? ReviewGroup = null)
 {
     public static TrajectoryFacts Start(TrajectoryStarted e) => new(null,
         [new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.DefinitionHash, e.StartedAt)], [],
@@ -57,7 +59,7 @@ public sealed record TrajectoryFacts(
     public static TrajectoryFacts Evolve(TrajectoryFacts facts, object @event) => @event switch
     {
         // Most steps on other tracks or inside a state count for nothing: the facts stay as they are.
-        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 && !RecordsNew(facts, e) && e.Decisions is null => facts,
+        StepTaken e when !Visits(e) && e.Indicators is not { Count: > 0 } && e.Scores.Count == 0 && !RecordsNew(facts, e) && e.Decisions is null && e.ReviewGroup is null => facts,
         StepTaken e => facts with
         {
             States = Visits(e) ? facts.States.Add(new StateVisit(e.To, e.DefinitionHash, e.At)) : facts.States,
@@ -72,6 +74,7 @@ public sealed record TrajectoryFacts(
                 ? [.. (facts.Decisions ?? []).Where(d => made.All(m => m.Field != d.Field)),
                    .. made.Select(m => new OpenDecision(e.Trigger, m.Field, m.Number, m.Owner, m.Due, e.At))]
                 : facts.Decisions,
+            ReviewGroup = e.ReviewGroup ?? facts.ReviewGroup,
         },
         TrajectoryMigrated e => facts with { States = facts.States.Add(new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.ToHash, e.At)) },
         TrajectoryCompleted e => facts with { CompletedAt = e.At },

@@ -27,7 +27,9 @@ public enum StepKind { Transition, Reentry, Internal }
 /// <summary>
 /// One step on one track, with everything needed to explain it later: the actor and role, the data given,
 /// instrument scores, the guard comparisons that decided it, warnings raised, the deadline that fired it (if any),
-/// the quality indicators the step counts for under its definition, and the decisions it recorded (owner and due date).
+/// the quality indicators the step counts for under its definition, the decisions it recorded (owner and due date), and
+/// the list of the yearly review it put the patient on (<see cref="ReviewGroup"/>: the value of the pathway's
+/// <c>yearlyReview.per</c> field, e.g. the patient's own GP, when the step recorded it).
 /// </summary>
 public sealed record StepTaken(
     Guid TrajectoryId,
@@ -47,7 +49,8 @@ public sealed record StepTaken(
     string DefinitionHash,
     DateTimeOffset At,
     IReadOnlyList<string>? Indicators = null,
-    IReadOnlyList<DecisionDue>? Decisions = null);
+    IReadOnlyList<DecisionDue>? Decisions = null,
+    string? ReviewGroup = null);
 
 public sealed record RaisedWarning(string Code, string Message);
 

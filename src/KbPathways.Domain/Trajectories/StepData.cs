@@ -9,6 +9,8 @@ namespace KbPathways.Domain.Trajectories;
 internal static class StepData
 {
     private static readonly IReadOnlyDictionary<string, InstrumentScore> NoScores = ImmutableDictionary<string, InstrumentScore>.Empty;
+    private static readonly IReadOnlyDictionary<string, decimal> NoDimensions = ImmutableDictionary<string, decimal>.Empty;
+    private static readonly IReadOnlyDictionary<string, bool> NoThresholds = ImmutableDictionary<string, bool>.Empty;
 
     /// <param name="allowed">Names the step accepts; null accepts any declared field (start data).</param>
     /// <returns>The scores of the instruments in <paramref name="data"/> (most steps record none).</returns>
@@ -26,7 +28,12 @@ internal static class StepData
                 errors.Add(new FieldError(name, allowed.Count == 0 ? "this step takes no data" : $"is not asked for by this step (it takes: {string.Join(", ", allowed)})"));
                 continue;
             }
-            if (definition.FindField(name) is { } field) DataValues.Check(field, value, name, errors);
+            if (definition.FindField(name) is { } field)
+            {
+                // A measure (BMI-SDS …) recorded in a step is kept like a score, so the quality cycle can pair first and last.
+                if (DataValues.Check(field, value, name, errors) && field.Measure && allowed is not null)
+                    (scores ??= [])[name] = new InstrumentScore(value.GetDecimal(), NoDimensions, NoThresholds);
+            }
             else if (definition.FindInstrument(name) is { } instrument)
             {
                 if (DataValues.CheckInstrument(instrument, value, errors) is { } score && instrument.IsScored) (scores ??= [])[name] = score;

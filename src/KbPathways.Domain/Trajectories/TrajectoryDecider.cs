@@ -132,7 +132,8 @@ public static class TrajectoryDecider
         {
             new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, explain.Traces,
                 raised is null ? [] : [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
-                definition.Version, definition.Hash, now, transition.Indicators, DecisionsIn(definition, data)),
+                definition.Version, definition.Hash, now, transition.Indicators, DecisionsIn(definition, data),
+                definition.YearlyReview is { } review && data.TryGetValue(review.Per, out var group) && group.ValueKind == JsonValueKind.String ? group.GetString() : null),
         };
         var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));

@@ -140,6 +140,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, AccessLogStore log
         (_, _, "migrations") => ("U", "trajectory.migrate"),
         (_, _, "whatif") => ("R", "whatif.run"),
         (_, _, "worklist") => ("R", "worklist.read"),
+        (_, _, "jaarbespreking") => ("R", "yearly-review.read"),
         (_, _, "dashboard") => ("R", "dashboard.read"),
         (_, _, "quality") => ("R", "quality.read"), // figures derived from every patient's trajectories
         _ => (method == "GET" ? "R" : "U", $"{s[1]}.{method.ToLowerInvariant()}"),

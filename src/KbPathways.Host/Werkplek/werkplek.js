@@ -104,6 +104,7 @@ const routes = [
   [/^#\/patient\/([^/]+)$/, (m) => patient(decodeURIComponent(m[1]))],
   [/^#\/traject\/([0-9a-f-]{36})$/, (m) => trajectory(m[1])],
   [/^#\/traject\/([0-9a-f-]{36})\/tijdlijn$/, (m) => timeline(m[1])],
+  [/^#\/jaarbespreking$/, () => yearlyReview()],
 ];
 
 async function route() {
@@ -183,6 +184,56 @@ async function worklist(params = new URLSearchParams()) {
       el("button", { type: "button", class: "secondary", disabled: filter.page <= 1, onclick: () => go({ pagina: filter.page - 1 }) }, "Vorige"),
       el("span", {}, `Pagina ${filter.page} van ${pages} · ${list.body.total} ${list.body.total === 1 ? "item" : "items"}`),
       el("button", { type: "button", class: "secondary", disabled: filter.page >= pages, onclick: () => go({ pagina: filter.page + 1 }) }, "Volgende")));
+}
+
+// ---------- jaarbespreking ----------
+
+/**
+ * Seed 000: once a year the POH-Kb goes through the Kb-patients with each huisarts. One list per huisarts; tick the
+ * patients discussed and record them together (one step per patient, each its own request).
+ */
+async function yearlyReview() {
+  $("nav a[data-nav=jaarbespreking]").setAttribute("aria-current", "page");
+  const answer = await api("/api/jaarbespreking");
+  if (!answer.ok) throw new Error(reason(answer.body, answer.status));
+  const lists = answer.body.lists;
+  const section = (list, index) => {
+    const id = `lijst-${index}`;
+    const rows = list.patients.map(p => el("tr", { "data-testid": "review-patient" },
+      el("td", { "data-label": "Besproken" }, p.reviewTrigger && !p.reviewed
+        ? el("input", { type: "checkbox", name: "besproken", value: p.trajectoryId, "data-trigger": p.reviewTrigger, "aria-label": `${p.patientId} besproken` })
+        : el("span", { class: p.reviewed ? "ok" : "muted" }, p.reviewed ? "✓" : "–")),
+      el("td", { "data-label": "Patiënt" }, el("a", { href: `#/patient/${encodeURIComponent(p.patientId)}` }, p.patientId)),
+      el("td", { "data-label": "Stap" }, el("a", { href: `#/traject/${p.trajectoryId}` }, p.stateLabel)),
+      el("td", { "data-label": "Laatst besproken" }, p.lastReviewed ? dateOnly(p.lastReviewed) : "nog nooit"),
+      el("td", { "data-label": "Uiterlijk" }, dateOnly(p.dueBy))));
+    const form = el("form", { "data-review": list.huisarts },
+      el("div", { class: "table" }, el("table", { class: "cards" },
+        el("caption", { class: "sr-only" }, `Kb-patiënten van ${list.huisarts}`),
+        el("thead", {}, el("tr", {}, ["Besproken", "Patiënt", "Stap", "Laatst besproken", "Uiterlijk"].map(h => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, rows))),
+      list.done ? null : el("div", { class: "actions" }, el("button", { type: "submit" }, "Aangevinkte patiënten besproken")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const ticked = [...form.querySelectorAll("input[name=besproken]:checked")];
+      if (ticked.length === 0) return say("Vink eerst aan wie u besproken heeft.", true);
+      document.body.dataset.ready = "false";
+      let failed = 0;
+      for (const box of ticked) {
+        const result = await api(`/api/trajectories/${box.value}/fire`, { method: "POST", body: { trigger: box.dataset.trigger, data: {} }, headers: { "Idempotency-Key": newKey() } });
+        if (!result.ok) failed++;
+      }
+      say(failed === 0 ? `Vastgelegd: ${ticked.length} besproken met ${list.huisarts}.` : `${ticked.length - failed} vastgelegd, ${failed} niet: probeer die opnieuw.`, failed > 0);
+      await route();
+    });
+    return el("section", { "aria-labelledby": id, "data-testid": "review-list" },
+      el("h2", { id }, list.huisarts, " ", el("span", { class: `badge ${list.done ? "zorg" : "geen"}` }, list.done ? "besproken" : `${list.reviewed} van ${list.total} besproken`)),
+      form);
+  };
+  view.replaceChildren(
+    el("h1", {}, "Jaarbespreking Kb-patiënten"),
+    el("p", { class: "muted" }, "Minstens één keer per jaar bespreekt de POH-Kb de Kb-patiënten met hun eigen huisarts; niet besproken eerst."),
+    ...(lists.length === 0 ? [el("p", { class: "card muted" }, "Geen Kb-patiënten met een lopend traject.")] : lists.map(section)));
 }
 
 // ---------- patiënt ----------

@@ -11,7 +11,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
     internal static readonly string[] RootKeys =
-        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows"];
+        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
     private readonly List<FieldDefinition> fields = [];
@@ -65,8 +65,26 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         {
             CareStatus = BindCareStatus(map, tracks),
             IndicatorWindows = BindIndicatorWindows(map),
+            YearlyReview = BindYearlyReview(map, tracks),
         };
         return (definition, id is not null);
+    }
+
+    /// <summary><c>yearlyReview: { per: field, reviewed: tag, every: period }</c>, its names checked where they are written.</summary>
+    private YearlyReviewRule? BindYearlyReview(MapView root, IReadOnlyList<TrackDefinition> tracks)
+    {
+        if (root.Node("yearlyReview") is not { } node || MapView.Of(node, "yearlyReview", ["per", "reviewed", "every"], diagnostics) is not { } map) return null;
+        var per = map.Scalar("per", "yearlyReview", required: true);
+        var reviewed = map.Scalar("reviewed", "yearlyReview", required: true);
+        var every = Resolve(map.Scalar("every", "yearlyReview", required: true));
+        if (per is not null && fields.FirstOrDefault(f => f.Name == per.Value) is not { Type: FieldType.Text or FieldType.Enum })
+            diagnostics.Error(per.Location, "unknown-field", $"yearlyReview.per names '{per.Value}', which is not a declared text or enum field");
+        if (reviewed is not null && !tracks.SelectMany(t => t.States.SelectMany(s => s.Transitions).Concat(t.AnyState)).Any(t => t.Indicators.Contains(reviewed.Value)))
+            diagnostics.Error(reviewed.Location, "unknown-indicator", $"yearlyReview.reviewed is '{reviewed.Value}', but no step carries that indicator");
+        IsoPeriod period = default;
+        if (every is not null && !IsoPeriod.TryParse(every.Value, out period))
+            diagnostics.Error(every.Location, "invalid-period", $"'{every.Value}' is not an ISO 8601 period such as P6W, P3M or P1Y");
+        return per is null || reviewed is null || every is null ? null : new YearlyReviewRule(per.Value, reviewed.Value, period, map.Location);
     }
 
     private Dictionary<string, IsoPeriod> BindIndicatorWindows(MapView map)
@@ -97,8 +115,8 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         return MapView.Of(node, "a label", ["label"], diagnostics)?.Text("label", "a label");
     }
 
-    internal static readonly string[] FieldKeys = ["type", "label", "min", "max", "values", "unit", "help"];
-    internal static readonly string[] ItemKeys = [.. FieldKeys, "dimension", "required", "points"];
+    internal static readonly string[] FieldKeys = ["type", "label", "min", "max", "values", "unit", "help", "measure"];
+    internal static readonly string[] ItemKeys = ["type", "label", "min", "max", "values", "unit", "help", "dimension", "required", "points"];
 
     private FieldDefinition? BindField(YEntry entry, string what, MapView? preread)
     {
@@ -147,8 +165,11 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         if ((min ?? max) is not null && type is not (FieldType.Integer or FieldType.Decimal))
             diagnostics.Error(map.Location, "wrong-type", $"min/max apply only to integer and decimal {what}s");
         if (min > max) diagnostics.Error(map.Location, "out-of-range", $"min {min} is above max {max} in {what} '{name}'");
+        var measure = preread is null && map.Bool("measure", what, false);
+        if (measure && type is not (FieldType.Integer or FieldType.Decimal))
+            diagnostics.Error(map.Node("measure")!.Location, "wrong-type", $"'measure' applies only to integer and decimal fields, not to '{name}'");
         return new FieldDefinition(name, map.Text("label", what) ?? name, type.Value, min, max, values, entry.Key.Location, labels,
-            map.Text("unit", what), map.Text("help", what));
+            map.Text("unit", what), map.Text("help", what)) { Measure = measure };
     }
 
     private InstrumentDefinition? BindInstrument(YEntry entry)

@@ -20,6 +20,12 @@ public sealed record FieldDefinition(
     string? Unit = null,
     string? Help = null)
 {
+    /// <summary>
+    /// A number the quality cycle follows over time (<c>measure: true</c>, e.g. BMI-SDS): each step that records it keeps
+    /// it like an instrument's score, so the report compares the first and the last.
+    /// </summary>
+    public bool Measure { get; init; }
+
     /// <summary>The label of option <paramref name="value"/>, falling back to the value itself.</summary>
     public string LabelOf(string value) => ValueLabels?.GetValueOrDefault(value) ?? value;
 

@@ -32,6 +32,9 @@ public sealed record PathwayDefinition(
     /// </summary>
     public IReadOnlyDictionary<string, IsoPeriod> IndicatorWindows { get; init; } = new Dictionary<string, IsoPeriod>();
 
+    /// <summary>The yearly review of the pathway's patients, list by list (seed 000: per huisarts); null when it has none.</summary>
+    public YearlyReviewRule? YearlyReview { get; init; }
+
     public TrackDefinition Main => Tracks[0];
 
     public IEnumerable<StateDefinition> AllStates => Tracks.SelectMany(t => t.States);
@@ -193,3 +196,10 @@ public sealed record CareStatusRule(
     IReadOnlyList<string> ContactIndicators,
     IsoPeriod ContactWithin,
     SourceLocation Location);
+
+/// <summary>
+/// Seed 000: the POH-Kb "doorloopt minimaal 1 x per jaar het HIS m.b.v. zoekopdracht en bespreekt deze met betreffende
+/// huisarts". The pathway's running trajectories form one list per value of <see cref="Per"/> (the patient's own GP); a
+/// patient counts as reviewed while their last step tagged <see cref="Reviewed"/> is no older than <see cref="Every"/>.
+/// </summary>
+public sealed record YearlyReviewRule(string Per, string Reviewed, IsoPeriod Every, SourceLocation Location);
