@@ -111,4 +111,50 @@ public class IndicatorTests
         One(Report([a], fourMonths, fourMonths, standard), "kwetsbaar-mdo")!.Value.ShouldBe(100m);   // MDO 4 months ago, within 6
         One(Report([b], fourMonths, fourMonths, snel), "kwetsbaar-mdo")!.Value.ShouldBe(0m);         // was 100 %: the installation's P6M, not the practice's P3M
     }
+
+    [Fact]
+    public void Given_BMI_SDS_recorded_at_intake_and_at_the_end_Then_its_change_is_reported_for_closed_trajectories()
+    {
+        var d = Base("fitgaaf");
+        var t = Begin(d, "jeugdverpleegkundige", T0)
+            .Fire(d, "intakeGestart", "jeugdverpleegkundige", """{"leeftijdJaren": 8, "ouderlijkeToestemming": true}""", T0)
+            .Fire(d, "intakeAfgerond", "jeugdverpleegkundige", """{"vierD": {"prioriteit": "lichaam"}, "gezinscontext": "x", "lengteCm": 132, "gewichtKg": 38.5, "bmiSds": 2.3}""", T0.AddDays(7))
+            .Fire(d, "planVastgesteld", "jeugdverpleegkundige", """{"componenten": ["dietist", "gedrag"]}""", T0.AddDays(8))
+            .Fire(d, "componentenGestart", "dietist", """{"startdatum": "2026-03-16"}""", T0.AddDays(14))
+            .Fire(d, "evaluatieVervroegd", "jeugdverpleegkundige", "{}", T0.AddDays(60))
+            .Fire(d, "geevalueerd", "jeugdverpleegkundige", """{"bmiSds": 1.2, "evaluatieUitkomst": "afsluiten"}""", T0.AddDays(61));
+
+        var report = Report([t], T0, T0.AddDays(90));
+
+        One(report, "score-verschil", "bmiSds").ShouldBe(new IndicatorValue("score-verschil", null, "bmiSds", null, -1.1m, null, 1));   // was not computable
+    }
+
+    [Fact]
+    public void Given_two_patients_who_said_ja_When_one_started_Then_half_of_them_started()
+    {
+        var d = Base("meer-bewegen");
+        Trajectory Yes(DateTimeOffset at) => Begin(d, "huisarts", at)
+            .Fire(d, "geinventariseerd", "huisarts", """{"beweeggedrag": "x", "fitheid": "x", "ervaringen": "x", "beperkingen": "x", "multimorbiditeit": false, "omgeving": "x"}""", at)
+            .Fire(d, "motivatieVerkend", "huisarts", """{"belang": 8}""", at)
+            .Fire(d, "getrieerd", "huisarts", """{"complicaties": false}""", at)
+            .Fire(d, "aanbodGekozen", "beweegmakelaar", """{"gekozenAanbod": "BigMove", "redenen": "samen"}""", at.AddDays(1))
+            .Fire(d, "commitmentGevraagd", "beweegmakelaar", """{"gaatUDitEchtDoen": "ja"}""", at.AddDays(1));
+        var started = Yes(T0).Fire(d, "gestart", "beweegmakelaar", """{"startdatum": "2026-03-10", "aanbieder": "BigMove"}""", T0.AddDays(8));
+
+        var report = Report([started, Yes(T0.AddDays(2))], T0, T0.AddDays(30));
+
+        One(report, "echt-doen-gestart").ShouldBe(new IndicatorValue("echt-doen-gestart", null, null, null, 50m, 1, 2));   // was not computable
+    }
+
+    [Fact]
+    public void Given_two_elders_on_the_75plus_list_When_one_was_screened_in_the_period_Then_half_the_list_was_screened()
+    {
+        var d = Base("proactieve-ouderenzorg");
+        var screened = Begin(d, "poh-o", T0).Fire(d, "gescreend", "assistent",
+            """{"gfi": {"boodschappen": true, "buitenLopen": true, "aankleden": true, "toilet": true, "fitheid": 8, "zien": false, "horen": false, "gewichtsverlies": false, "medicijnen": false, "geheugen": "nee", "leegte": "nee", "mensenMissen": "nee", "inDeSteekGelaten": "nee", "somber": "nee", "nerveus": "nee"}}""", T0.AddDays(10));
+
+        var report = Report([screened, Begin(d, "poh-o", T0)], T0, T0.AddDays(30));
+
+        One(report, "gescreend-75plus").ShouldBe(new IndicatorValue("gescreend-75plus", null, null, null, 50m, 1, 2));   // was not computable
+    }
 }
