@@ -24,7 +24,10 @@ public class ApiTests(HostFixture host)
         var id = body.GetProperty("id").GetString()!;
         start.Headers.Location!.ToString().ShouldBe($"/api/trajectories/{id}");
         body.GetProperty("state").GetString().ShouldBe("Gesignaleerd");
-        body.Strings("permittedTriggers").ShouldBe(["werkhypotheseVastgelegd", "uitvallen", "werkhypotheseHerzien", "overdragenTweedeLijn", "verwezenNaarTweedeLijn"]);
+        // Beside the main flow: the 2e lijn, the expertteam or a meekijkconsult, and welzijn (tracks; seeds 001 and 003).
+        string[] beside = ["verwezenNaarTweedeLijn", "expertteamGeraadpleegd", "meekijkconsultGevraagd", "verwezenNaarWelzijn"];
+        string[] besidePoh = ["expertteamGeraadpleegd", "verwezenNaarWelzijn"];
+        body.Strings("permittedTriggers").ShouldBe(["werkhypotheseVastgelegd", "uitvallen", "werkhypotheseHerzien", "overdragenTweedeLijn", .. beside]);
         body.GetProperty("deadlines").EnumerateArray().Select(d => d.GetProperty("trigger").GetString()).ShouldBe(["werkhypotheseVerlopen"]);
 
         async Task<JsonElement> Step(HttpClient who, string trigger, object? data, string state, string[] permitted, string[] deadlines)
@@ -37,14 +40,14 @@ public class ApiTests(HostFixture host)
             step.GetProperty("deadlines").EnumerateArray().Select(d => d.GetProperty("name").GetString()!).ShouldBe(deadlines);
             return step;
         }
-        string[] exits = ["uitvallen", "werkhypotheseHerzien", "overdragenTweedeLijn", "verwezenNaarTweedeLijn"];
+        string[] exits = ["uitvallen", "werkhypotheseHerzien", "overdragenTweedeLijn", .. beside];
         await Step(huisarts, "werkhypotheseVastgelegd", new { medischOnderzoekAfgerond = true, scegsNotities = "SCEGS" }, "Werkhypothese", ["ernstVastgesteld", .. exits], []);
         await Step(huisarts, "ernstVastgesteld", new { klachtenclusters = 3, beperking = "licht", duurWeken = 8 }, "Matig", ["verwezenNaarPohGgz", .. exits], []);
         await Step(huisarts, "verwezenNaarPohGgz", new { intakeDatum = "2026-12-01", vastgesteldMet = new[] { "pohGgz" } }, "IntakePOHGGZ", [.. exits], ["evaluatie"]);
-        await Step(poh, "analyse4DAfgerond", new { vierD = new { prioriteit = "sociaal" }, cvg = new { cijfer = 5 } }, "Behandelplan", ["planVastgesteld", "uitvallen"], []);
+        await Step(poh, "analyse4DAfgerond", new { vierD = new { prioriteit = "sociaal" }, cvg = new { cijfer = 5 } }, "Behandelplan", ["planVastgesteld", "uitvallen", .. besidePoh], []);
         await Step(poh, "planVastgesteld", new { behandelplan = "graded activity", meerdereDisciplines = false }, "BehandelingEerstelijns",
-            ["evaluatieGehouden", "sessieGehouden", "doelenBereikt", "uitvallen"], ["evaluatie"]);
-        await Step(poh, "doelenBereikt", new { cvg = new { cijfer = 7 }, evaluatie = "doelen bereikt" }, "Terugvalpreventie", ["afsluiten", "uitvallen"], ["checkin"]);
+            ["evaluatieGehouden", "sessieGehouden", "doelenBereikt", "uitvallen", .. besidePoh], ["evaluatie"]);
+        await Step(poh, "doelenBereikt", new { cvg = new { cijfer = 7 }, evaluatie = "doelen bereikt" }, "Terugvalpreventie", ["afsluiten", "uitvallen", .. besidePoh], ["checkin"]);
         var closed = await Step(poh, "afsluiten", new { signaleringsplan = true, uitkomst = "hersteld" }, "Afgesloten", [], []);
         closed.GetProperty("completed").GetBoolean().ShouldBeTrue();
         closed.GetProperty("outcome").GetString().ShouldBe("afgesloten");
