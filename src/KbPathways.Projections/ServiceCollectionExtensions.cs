@@ -87,7 +87,7 @@ public static class ServiceCollectionExtensions
                 .Duplicate(x => x.Practice, configure: ListingIndex)
                 .Duplicate(x => x.PatientId);
             marten.Schema.For<PatientMarks>().Duplicate(x => x.Practice, configure: ListingIndex);
-            marten.Schema.For<IdempotencyRecord>();
+            marten.Schema.For<IdempotencyRecord>().Index(x => x.CreatedAt); // the hourly sweep of expired answers
             marten.Schema.For<StoredDefinition>();
         }).UseLightweightSessions();
     }

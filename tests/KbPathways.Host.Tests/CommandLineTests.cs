@@ -59,7 +59,7 @@ public class CommandLineTests(HostFixture host)
 
         foreach (var (setting, key) in new[] { ("--Limits:RequestsPerSecond=abc", "Limits:RequestsPerSecond"), ("--Limits:RequestsPerSecond=0", "Limits:RequestsPerSecond"),
                      ("--Quality:TimeZone=Mars/Olympus", "Quality:TimeZone"), ("--Quality:MdoWindow=6 maanden", "Quality:MdoWindow"),
-                     ("--Worklist:DueSoon=een week", "Worklist:DueSoon"), ("--Practices:gc-noord:DueSoon=3", "Practices:gc-noord:DueSoon") })
+                     ("--Worklist:DueSoon=een week", "Worklist:DueSoon"), ("--Idempotency:Retention=PT1H", "Idempotency:Retention"), ("--Practices:gc-noord:DueSoon=3", "Practices:gc-noord:DueSoon") })
         {
             (exit, output) = await Run(database, pathways, "--environment", "Development", setting);
             exit.ShouldBe(1, output);

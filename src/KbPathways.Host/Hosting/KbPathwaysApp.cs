@@ -1,3 +1,4 @@
+using Marten;
 using System.Threading.RateLimiting;
 using JasperFx;
 using KbPathways.Domain.Pathways.Loading;
@@ -123,6 +124,9 @@ public static class KbPathwaysApp
         builder.Services.AddSingleton<DeadlineAlarms>();
         builder.Services.AddSingleton<ICommandParticipant, DeadlineAlarmParticipant>();
         builder.Services.AddHostedService<DeadlineRecovery>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Idempotency").Get<IdempotencyOptions>() ?? new IdempotencyOptions());
+        builder.Services.AddHostedService<IdempotencyExpiryStarter>();
+        builder.Services.ConfigureMarten(o => o.Schema.For<RecurringJob>());
         builder.Host.UseWolverine(opts =>
         {
             opts.ApplicationAssembly = typeof(KbPathwaysApp).Assembly;
@@ -240,6 +244,7 @@ public static class KbPathwaysApp
                 problems.Add($"{key} '{text}' must be a whole number of at least {min}");
         problems.AddRange((config.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions()).Problems());
         problems.AddRange(PracticeChoices.Problems(Practices(config), config["Worklist:DueSoon"]));
+        problems.AddRange((config.GetSection("Idempotency").Get<IdempotencyOptions>() ?? new IdempotencyOptions()).Problems());
         if (problems.Count > 0) throw new InvalidOperationException($"settings are not valid: {string.Join("; ", problems)}");
     }
 
