@@ -70,6 +70,20 @@ public class CommandLineTests(HostFixture host)
     }
 
     [Fact]
+    public async Task Given_json_console_logs_When_the_host_runs_Then_every_line_it_writes_is_one_json_object()
+    {
+        await using var process = await KbPathways.Testing.HostProcess.StartAsync(host.ConnectionString, Path.Combine(HostFixture.RepoRoot, "pathways"),
+            Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["--Logging:Console:FormatterName=json", "--Logging:LogLevel:Default=Information"]);
+
+        var lines = process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.ShouldNotBeEmpty();
+        foreach (var line in lines)
+            Should.NotThrow(() => System.Text.Json.JsonDocument.Parse(line), line);
+        lines.ShouldContain(l => l.Contains("\"Message\":\"KbPathways is running on"));
+    }
+
+    [Fact]
     public async Task Given_an_empty_database_When_rebuilt_Then_nothing_is_rebuilt_and_the_exit_code_is_0()
     {
         var name = "leeg_" + Guid.NewGuid().ToString("N")[..8];
