@@ -35,6 +35,16 @@ var seconds = Option("--seconds", 8);
 var report = new Report();
 Console.Error.WriteLine($"KbPathways bench: {Environment.ProcessorCount} cores, .NET {Environment.Version}, target {events:N0} events over {practices} practices");
 
+// 0. Only the caches: GenerationalCache against BitFaster's ConcurrentLru (BenchmarkDotNet, its own table)
+if (args.Contains("--caches"))
+{
+    BenchmarkRunner.Run<CacheBenchmarks>(ManualConfig.CreateEmpty()
+        .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+        .AddLogger(ConsoleLogger.Default).AddColumnProvider(DefaultColumnProviders.Instance).AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
+        .WithOptions(ConfigOptions.DisableOptimizationsValidator));
+    return 0;
+}
+
 // 1. Domain
 var bdn = args.Contains("--whatif") || args.Contains("--api") || args.Contains("--werklijst") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))

@@ -21,7 +21,8 @@ public sealed record OpenDecision(string Trigger, string Field, int Number, stri
 /// <summary>
 /// What the quality cycle needs to know about one trajectory, folded from its events only: when it ran, the main
 /// track's states over time, the steps that counted for an indicator, the first and last score per instrument, and when
-/// each field was first recorded (<see cref="Recorded"/>, for the in beeld rule of <see cref="CareStatusRule"/>), the open
+/// each field of the in beeld rule (<see cref="CareStatusRule"/>) was first recorded (<see cref="Recorded"/>; start data counts
+/// whole), the open
 /// decisions of the latest MDO, and the yearly-review list the patient is on (<see cref="ReviewGroup"/>).
 /// </summary>
 public sealed record TrajectoryFacts(
@@ -36,7 +37,7 @@ public sealed record TrajectoryFacts(
 {
     public static TrajectoryFacts Start(TrajectoryStarted e) => new(null,
         [new StateVisit(e.Tracks[PathwayDefinition.MainTrack], e.DefinitionHash, e.StartedAt)], [],
-        ImmutableDictionary<string, ScoreAt>.Empty, ImmutableDictionary<string, ScoreAt>.Empty, Record(null, e.Data.Keys, e.StartedAt));
+        ImmutableDictionary<string, ScoreAt>.Empty, ImmutableDictionary<string, ScoreAt>.Empty, e.Data.Count == 0 ? null : Record(null, e.Data.Keys, e.StartedAt));
 
     /// <summary>When <paramref name="field"/> was first recorded, or null when it never was.</summary>
     public DateTimeOffset? RecordedAt(string field) => Recorded is { } r && r.TryGetValue(field, out var at) ? at : null;
@@ -49,9 +50,11 @@ public sealed record TrajectoryFacts(
         return recorded;
     }
 
+    /// <summary>Whether the step recorded a field of the in beeld rule for the first time (the decider names them in <see cref="StepTaken.Tracked"/>).</summary>
     private static bool RecordsNew(TrajectoryFacts facts, StepTaken e)
     {
-        foreach (var field in e.Data.Keys)
+        if (e.Tracked is not { } tracked) return false;
+        foreach (var field in tracked)
             if (facts.Recorded is null || !facts.Recorded.ContainsKey(field)) return true;
         return false;
     }
@@ -69,7 +72,7 @@ public sealed record TrajectoryFacts(
                 .Aggregate(facts.FirstScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
             LastScores = e.Scores.Count == 0 ? facts.LastScores
                 : e.Scores.Aggregate(facts.LastScores, (d, s) => d.SetItem(s.Key, new ScoreAt(s.Value.Total, e.At))),
-            Recorded = RecordsNew(facts, e) ? Record(facts.Recorded, e.Data.Keys, e.At) : facts.Recorded,
+            Recorded = RecordsNew(facts, e) ? Record(facts.Recorded, e.Tracked!, e.At) : facts.Recorded,
             Decisions = e.Decisions is { } made
                 ? [.. (facts.Decisions ?? []).Where(d => made.All(m => m.Field != d.Field)),
                    .. made.Select(m => new OpenDecision(e.Trigger, m.Field, m.Number, m.Owner, m.Due, e.At))]

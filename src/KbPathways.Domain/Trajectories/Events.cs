@@ -29,7 +29,8 @@ public enum StepKind { Transition, Reentry, Internal }
 /// instrument scores, the guard comparisons that decided it, warnings raised, the deadline that fired it (if any),
 /// the quality indicators the step counts for under its definition, the decisions it recorded (owner and due date), and
 /// the list of the yearly review it put the patient on (<see cref="ReviewGroup"/>: the value of the pathway's
-/// <c>yearlyReview.per</c> field, e.g. the patient's own GP, when the step recorded it).
+/// <c>yearlyReview.per</c> field, e.g. the patient's own GP, when the step recorded it), and which of the fields the
+/// pathway's in beeld rule names it recorded (<see cref="Tracked"/>; null when none).
 /// </summary>
 public sealed record StepTaken(
     Guid TrajectoryId,
@@ -50,7 +51,8 @@ public sealed record StepTaken(
     DateTimeOffset At,
     IReadOnlyList<string>? Indicators = null,
     IReadOnlyList<DecisionDue>? Decisions = null,
-    string? ReviewGroup = null);
+    string? ReviewGroup = null,
+    IReadOnlyList<string>? Tracked = null);
 
 public sealed record RaisedWarning(string Code, string Message);
 

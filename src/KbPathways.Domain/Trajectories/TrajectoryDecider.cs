@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Immutable;
 using System.Text.Json;
 using KbPathways.Domain.Pathways.Engine;
@@ -91,9 +92,12 @@ public static class TrajectoryDecider
         }).Distinct().ToList();
     }
 
+    private static readonly ConditionalWeakTable<PathwayDefinition, StrongBox<bool>> HasDecisions = new();
+
     /// <summary>The decisions in the step's (checked) data, or null when it records none.</summary>
     private static IReadOnlyList<DecisionDue>? DecisionsIn(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data)
     {
+        if (!HasDecisions.GetValue(definition, d => new StrongBox<bool>(d.Fields.Any(f => f.Type == FieldType.Decisions))).Value) return null;
         List<DecisionDue>? decisions = null;
         foreach (var (name, value) in data)
             if (value.ValueKind == JsonValueKind.Array && definition.FindField(name) is { Type: FieldType.Decisions })
@@ -133,7 +137,8 @@ public static class TrajectoryDecider
             new StepTaken(state.Id, transition.Trigger, track.Name, from, to, kind, actor, data, scores, explain.Traces,
                 raised is null ? [] : [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
                 definition.Version, definition.Hash, now, transition.Indicators, DecisionsIn(definition, data),
-                definition.YearlyReview is { } review && data.TryGetValue(review.Per, out var group) && group.ValueKind == JsonValueKind.String ? group.GetString() : null),
+                definition.YearlyReview is { } review && data.TryGetValue(review.Per, out var group) && group.ValueKind == JsonValueKind.String ? group.GetString() : null,
+                definition.CareStatus is { } care && care.InBeeldRecorded.Any(data.ContainsKey) ? [.. care.InBeeldRecorded.Where(data.ContainsKey)] : null),
         };
         var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));
