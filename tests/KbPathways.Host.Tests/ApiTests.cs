@@ -226,6 +226,13 @@ public class ApiTests(HostFixture host)
         var all = await (await client.GetAsync("/api/trajectories?pageSize=2")).Body();
         all.GetProperty("total").GetInt32().ShouldBe(3);
         all.GetProperty("items").GetArrayLength().ShouldBe(2);
+        var second = await (await client.GetAsync("/api/trajectories?pageSize=2&page=2")).Body();
+        (second.GetProperty("items").GetArrayLength(), second.GetProperty("total").GetInt32()).ShouldBe((1, 3));
+        var past = await (await client.GetAsync("/api/trajectories?pageSize=2&page=3")).Body();
+        past.TryGetProperty("items", out _).ShouldBeTrue(past.ToString());
+        (past.GetProperty("items").GetArrayLength(), past.GetProperty("total").GetInt32()).ShouldBe((0, 3));   // past the end: still the total
+        all.GetProperty("items").EnumerateArray().Concat(second.GetProperty("items").EnumerateArray()).Select(t => t.GetProperty("id").GetString())
+            .Distinct().Count().ShouldBe(3);                                                                   // the pages do not overlap
         (await (await client.GetAsync("/api/trajectories?patientId=a")).Body()).GetProperty("total").GetInt32().ShouldBe(2);
         (await (await client.GetAsync("/api/trajectories?pathway=solk&state=Gesignaleerd")).Body()).GetProperty("total").GetInt32().ShouldBe(2);
         var unparseable = await client.GetAsync("/api/trajectories?page=abc");

@@ -6,6 +6,7 @@ using KbPathways.Host.Identity;
 using KbPathways.Projections;
 using KbPathways.Host.Hosting;
 using Marten;
+using Marten.Linq;
 using Wolverine;
 using Wolverine.Http;
 
@@ -64,13 +65,21 @@ public static class ListTrajectoriesEndpoint
         }
         await using var session = store.QuerySession();
         var (number, size) = Paging.Of(page, pageSize);
-        var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice);
-        if (!string.IsNullOrEmpty(patientId)) query = query.Where(t => t.PatientId == patientId);
-        if (!string.IsNullOrEmpty(pathway)) query = query.Where(t => t.PathwayId == pathway);
-        if (!string.IsNullOrEmpty(state)) query = query.Where(t => t.State == state);
-        var total = await query.CountAsync(ct);
-        var items = Paging.Beyond(number, size, total) ? []
-            : await query.OrderByDescending(t => t.LastChangedAt).Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        IQueryable<TrajectorySummary> Query()
+        {
+            var query = session.Query<TrajectorySummary>().Where(t => t.Practice == user.Practice);
+            if (!string.IsNullOrEmpty(patientId)) query = query.Where(t => t.PatientId == patientId);
+            if (!string.IsNullOrEmpty(pathway)) query = query.Where(t => t.PathwayId == pathway);
+            if (!string.IsNullOrEmpty(state)) query = query.Where(t => t.State == state);
+            return query;
+        }
+        // The page and the total in one query, with Marten's query statistics (count(*) over ()); Marten's own paged list
+        // refuses a page past the last, which this API answers as an empty page. A page past the end has no rows to carry
+        // the total, and one beyond 32-bit offsets cannot be asked for: then the total is counted on its own.
+        if ((long)(number - 1) * size > int.MaxValue) return new PagedList<TrajectorySummary>([], number, size, await Query().CountAsync(ct));
+        IReadOnlyList<TrajectorySummary> items = await Query().Stats(out var stats).OrderByDescending(t => t.LastChangedAt)
+            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var total = items.Count == 0 && number > 1 ? await Query().CountAsync(ct) : (int)stats.TotalResults;
         AccessLogMiddleware.Names(http, items.Select(t => t.PatientId));
         return new PagedList<TrajectorySummary>(items, number, size, total);
     }
