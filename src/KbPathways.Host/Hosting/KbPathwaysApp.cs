@@ -158,7 +158,7 @@ public static class KbPathwaysApp
             };
             document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("Bearer", document)] = [] }];
             return Task.CompletedTask;
-        }));
+        }).AddOperationTransformer(Api.ApiDescriptions.Describe));
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(new AccessLogStore(connection, accessLogOptions.Signing(connection, embedded)));
         builder.Services.AddHostedService<AccessLogSealer>();
