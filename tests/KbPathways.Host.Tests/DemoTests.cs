@@ -252,6 +252,7 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
               months: [...document.querySelectorAll('[data-testid=month-bar]')].map(n => n.dataset.month),
               indicators: [...document.querySelectorAll('[data-testid=indicator]')].map(n => `${n.dataset.indicator}|${n.dataset.pathway}|${n.dataset.group}|${n.dataset.value}`),
               headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
+              meaning: [...document.querySelectorAll('[data-testid^=meaning-]')].map(n => n.textContent),
             })
             """);
         var shown = JsonDocument.Parse(page.GetString()!).RootElement;
@@ -263,6 +264,10 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         int Kpi(string name) => (int)shown.GetProperty("kpi").GetProperty(name)[0].GetDecimal();
         Kpi("inBeeld").ShouldBe(dashboard.GetProperty("inBeeld").GetInt32());
         Kpi("inZorg").ShouldBe(dashboard.GetProperty("inZorg").GetInt32());
+        // What the figures mean in this practice, in the words of its pathway's rule (seed 000).
+        shown.GetProperty("meaning").EnumerateArray().Select(m => m.GetString()).ShouldBe([
+            "Kb-doelgroep, belangrijke contactpersonen en afspraken voor de zorgverlening vastgelegd.",
+            "Ingekaart (KB-ruiter) en contact met de POH-Kb in de laatste 6 weken."]);
         Kpi("active").ShouldBe(dashboard.GetProperty("active").GetInt32());
         Kpi("completed").ShouldBe(dashboard.GetProperty("completed").GetInt32());
         Kpi("handovers").ShouldBe(dashboard.GetProperty("openHandovers").GetArrayLength());

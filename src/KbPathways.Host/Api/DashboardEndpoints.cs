@@ -26,9 +26,12 @@ public sealed record MdoItem(Guid TrajectoryId, string PatientId, string Pathway
     string StateLabel = "", string? DeadlineLabel = null);
 
 /// <summary>The practice's dashboard. <see cref="Overdue"/> lists the <see cref="DashboardEndpoints.ListLimit"/> most overdue
-/// of <see cref="OverdueCount"/>; the worklist has them all.</summary>
+/// of <see cref="OverdueCount"/>; the worklist has them all.
+/// <see cref="InBeeldMeaning"/> and <see cref="InZorgMeaning"/> say, in Dutch, what the practice's pathways count as in beeld
+/// and in zorg (their <c>careStatus</c>, seed 000).</summary>
 public sealed record Dashboard(DateTimeOffset At, int InBeeld, int InZorg, int Active, int Completed, IReadOnlyList<StateCount> States,
-    int OverdueCount, IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg, IReadOnlyList<MdoItem> MdoList);
+    int OverdueCount, IReadOnlyList<WorkItem> Overdue, IReadOnlyList<WorkItem> OpenHandovers, CvgChange Cvg, IReadOnlyList<MdoItem> MdoList,
+    string? InBeeldMeaning = null, string? InZorgMeaning = null);
 
 /// <summary>
 /// The worklist (GET /api/worklist) and the practice KB-dashboard (GET /api/dashboard), derived from the trajectory
@@ -63,7 +66,7 @@ public static class DashboardEndpoints
 
     [WolverineGet("/api/dashboard")]
     public static async Task<Dashboard> Get(CurrentUser user, QualityService service, QualityOptions quality, BusinessClock clock,
-        PracticeChoices choices, HttpContext http, CancellationToken ct)
+        PracticeChoices choices, PathwayCatalog catalog, HttpContext http, CancellationToken ct)
     {
         user.RequireOneOf(quality.Roles, "dashboards");
         var data = await service.LoadAsync(user.Practice, ct);
@@ -82,11 +85,39 @@ public static class DashboardEndpoints
             overdue.Count, [.. overdue.Take(ListLimit).Select(i => At(i, now, dueSoon))],
             [.. items.Where(i => !i.Item.Decision && i.State.Indicators.Contains(QualityReport.OpenHandover)).Select(i => At(i.Item, now, dueSoon))],
             new CvgChange(Mean(paired.Select(p => p.First.Total)), Mean(paired.Select(p => p.Last.Total)), paired.Count),
-            [.. open.Select(c => c.Mdo).OfType<MdoItem>().OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)]);
+            [.. open.Select(c => c.Mdo).OfType<MdoItem>().OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue)],
+            Meaning(catalog, user.Practice, inBeeld: true), Meaning(catalog, user.Practice, inBeeld: false));
         AccessLog.AccessLogMiddleware.Names(http, dashboard.Overdue.Select(i => i.PatientId)
             .Concat(dashboard.OpenHandovers.Select(i => i.PatientId)).Concat(dashboard.MdoList.Select(i => i.PatientId)));
         return dashboard;
     }
+
+    /// <summary>What the practice's current pathways with a <c>careStatus</c> count as in beeld or in zorg, in Dutch.</summary>
+    private static string? Meaning(PathwayCatalog catalog, string practice, bool inBeeld)
+    {
+        var sentences = catalog.All.Select(d => d.Id).Distinct().Select(id => catalog.Current(practice, id))
+            .Where(d => d?.CareStatus is not null).Select(d => Sentence(d!, d!.CareStatus!, inBeeld)).Distinct().ToList();
+        return sentences.Count == 0 ? null : string.Join(" ", sentences);
+
+        static string Sentence(PathwayDefinition d, CareStatusRule rule, bool inBeeld)
+        {
+            var text = inBeeld
+                ? $"{List(rule.InBeeldRecorded.Select(f => (d.FindField(f)?.Label ?? f).ToLowerInvariant()).ToList())} vastgelegd."
+                : (rule.InZorgMarked ? "ingekaart (KB-ruiter) en " : "") + $"contact met de POH-Kb in de laatste {Period(rule.ContactWithin)}.";
+            return char.ToUpperInvariant(text[0]) + text[1..];
+        }
+
+        static string List(IReadOnlyList<string> items) => items.Count <= 1 ? string.Join("", items) : $"{string.Join(", ", items.SkipLast(1))} en {items[^1]}";
+    }
+
+    /// <summary>An ISO 8601 period in Dutch words: P6W "6 weken", P1M "1 maand".</summary>
+    private static string Period(IsoPeriod p) => p.ToString() switch
+    {
+        var s when s.EndsWith('W') && int.TryParse(s[1..^1], out var w) => w == 1 ? "week" : $"{w} weken",
+        var s when s.EndsWith('D') && int.TryParse(s[1..^1], out var d) => d == 1 ? "dag" : $"{d} dagen",
+        var s when s.EndsWith('M') && !s.Contains('T') && int.TryParse(s[1..^1], out var m) => m == 1 ? "maand" : $"{m} maanden",
+        var s => s,
+    };
 
     private static decimal? Mean(IEnumerable<decimal> values) => values.Any() ? Math.Round(values.Average(), 2) : null;
 

@@ -65,6 +65,8 @@ function renderDashboard(d) {
   const set = (id, value) => { const n = $(`[data-testid=${id}]`); n.textContent = nl(value); n.dataset.value = value; };
   set("kpi-inBeeld", d.inBeeld);
   set("kpi-inZorg", d.inZorg);
+  $("[data-testid=meaning-inBeeld]").textContent = d.inBeeldMeaning ?? "";
+  $("[data-testid=meaning-inZorg]").textContent = d.inZorgMeaning ?? "";
   set("kpi-active", d.active);
   set("kpi-completed", d.completed);
   set("kpi-handovers", d.openHandovers.length);
