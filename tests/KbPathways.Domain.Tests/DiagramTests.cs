@@ -31,6 +31,16 @@ public class DiagramTests
         dot.ShouldContain("Klaar [label=\"Klaar\", peripheries=2];");
         dot.Count(c => c == '{').ShouldBe(dot.Count(c => c == '}'));
     }
+
+    [Fact]
+    public void Given_an_any_state_step_without_a_target_When_drawn_Then_it_is_a_loop_on_the_any_state_node_in_both_formats()
+    {
+        var definition = Fixtures.Load(Fixtures.Pathway.Replace("    stoppen: { label: Gestopt, roles: [poh], to: Gestopt }",
+            "    stoppen: { label: Gestopt, roles: [poh], to: Gestopt }\n    notitieGemaakt: { label: Notitie, roles: [poh], requires: [notitie] }"));
+
+        Mermaid.Render(definition).ShouldContain("    any_main --> any_main : notitieGemaakt [intern]\n");
+        Dot.Render(definition).ShouldContain("any_main -> any_main [label=\"notitieGemaakt [intern]\"];");
+    }
 }
 
 public class ReadmeDiagramTests

@@ -25,7 +25,8 @@ internal static class DiagramEdges
         var name = timer is null ? t.Trigger : $"{t.Trigger} (na {timer.After})";
         if (t.IsInternal)
         {
-            if (state is not null) yield return new Edge(from, from, $"{name} [intern]");
+            // An internal step keeps the state: a loop on its state, or on the any-state node for one open in every state.
+            yield return new Edge(from, from, $"{name} [intern]");
             yield break;
         }
         foreach (var target in t.Targets)
