@@ -98,6 +98,23 @@ public class DeciderTests
         step.Kind.ShouldBe(StepKind.Internal);
     }
 
+    /// <summary>
+    /// Issue 23 item 9, chosen and documented: a step's guards and warnings read the counters as they were before the
+    /// step's own increment ("after N contacts" = N earlier ones), so with plafond 2 the third contact is the one warned.
+    /// </summary>
+    [Fact]
+    public void Given_a_step_that_increments_a_counter_When_its_warning_compares_the_counter_Then_it_reads_the_value_before_the_increment()
+    {
+        var once = Started(d).Fire(d, "contact", "poh");
+        TrajectoryDecider.Fire(new FireTrigger("contact", As("poh"), NoData), once, d, T0).OfType<StepTaken>().Single()
+            .Warnings.ShouldBeEmpty();                                                                    // 1 before, 2 after: not warned
+
+        var twice = once.Fire(d, "contact", "poh");
+        var third = TrajectoryDecider.Fire(new FireTrigger("contact", As("poh"), Data("""{"reden": "nodig"}""")), twice, d, T0).OfType<StepTaken>().Single();
+        third.Warnings.ShouldHaveSingleItem().Code.ShouldBe("plafond");                                  // 2 before: warned
+        third.Decision.ShouldContain(t => t.Condition.Contains("counter(contacten)") && t.Actual == "2");   // the trace shows the value it read
+    }
+
     [Fact]
     public void Given_a_simulation_that_needs_no_explanation_When_firing_Then_the_same_step_and_warnings_without_traces()
     {
