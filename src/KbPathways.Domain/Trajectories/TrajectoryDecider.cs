@@ -18,7 +18,7 @@ public static class TrajectoryDecider
             throw new PathwayRuleException(RejectionKind.Forbidden,
                 $"none of your roles may start '{definition.Id}'; its roles are: {string.Join(", ", definition.Roles.Select(r => r.Name))}");
         var errors = new List<FieldError>();
-        var scores = StepData.Check(definition, cmd.Data, allowed: null, required: [], errors);
+        var scores = StepData.Check(definition, cmd.Data, allowed: null, required: definition.StartRequires, errors);
         if (errors.Count > 0 || scores.Count > 0)
             throw new PathwayRuleException(RejectionKind.InvalidData, "the start data is not valid",
                 scores.Count > 0 ? [.. errors, new FieldError(scores.Keys.First(), "instruments are recorded in a step, not at the start")] : errors);

@@ -70,19 +70,20 @@ public sealed record PathwaySummary(string Id, int Version, string Title, string
 /// A pathway described for clients: its roles, settings and Mermaid diagram, and machine-readably its tracks with their
 /// states (labels, owner, deadlines) and steps (label, roles, targets, the data each takes and its JSON Schema), its
 /// fields and its instruments as questionnaires, and its in beeld / in zorg rule (<see cref="CareStatus"/>, when it has
-/// one). <see cref="States"/> lists every state's name.
+/// one), and the data a start needs (<see cref="Start"/>). <see cref="States"/> lists every state's name.
 /// </summary>
 public sealed record PathwayDetail(
     string Id, int Version, string Title, string? Description, string Hash, string? Practice,
     IReadOnlyList<string> Roles, IReadOnlyDictionary<string, string> RoleLabels, IReadOnlyList<string> States,
     IReadOnlyDictionary<string, string> Settings, IReadOnlyList<TrackView> Tracks, IReadOnlyList<FieldDescription> Fields,
-    IReadOnlyList<QuestionnaireDescription> Instruments, string Mermaid, CareStatusView? CareStatus = null)
+    IReadOnlyList<QuestionnaireDescription> Instruments, string Mermaid, CareStatusView? CareStatus = null, IReadOnlyList<FieldDescription>? Start = null)
 {
     public static PathwayDetail Of(PathwayDefinition d) => new(d.Id, d.Version, d.Title, d.Description, d.Hash, d.Practice,
         [.. d.Roles.Select(r => r.Name)], d.Roles.ToDictionary(r => r.Name, r => r.Label), [.. d.AllStates.Select(s => s.Name)], d.Settings,
         [.. d.Tracks.Select(t => TrackView.Of(d, t))],
         [.. d.Fields.Select(f => StepForms.Field(d, f.Name, required: false)!)],
-        [.. d.Instruments.Select(StepForms.Questionnaire)], Domain.Pathways.Diagrams.Mermaid.Render(d), CareStatusView.Of(d));
+        [.. d.Instruments.Select(StepForms.Questionnaire)], Domain.Pathways.Diagrams.Mermaid.Render(d), CareStatusView.Of(d),
+        [.. d.StartRequires.Select(f => StepForms.Field(d, f, required: true)).OfType<FieldDescription>()]);
 }
 
 /// <summary>A pathway's in beeld / in zorg rule (seed 000), in words and by its parts.</summary>

@@ -270,14 +270,23 @@ async function patient(id) {
     route();
   });
 
+  // The data a pathway needs at the start (start: { requires }) is asked in the same form, for the chosen pathway.
+  const startFields = el("div", { "data-start-fields": "" });
+  const showStartFields = async () => {
+    const detail = await pathway($("#start-pathway").value);
+    startFields.replaceChildren(...(detail?.start ?? []).map(f => input(f, undefined, [])));
+  };
   const startForm = el("form", { class: "card", "aria-label": "Traject starten" },
     el("h2", {}, "Traject starten"),
     el("div", { class: "field" }, el("label", { for: "start-pathway" }, "Zorgpad"),
-      el("select", { id: "start-pathway", required: true }, all.map(x => el("option", { value: x.id }, x.title)))),
+      el("select", { id: "start-pathway", required: true, onchange: () => showStartFields() }, all.map(x => el("option", { value: x.id }, x.title)))),
+    startFields,
     el("button", { type: "submit" }, "Start traject"));
   startForm.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const result = await api("/api/trajectories", { method: "POST", body: { patientId: id, pathway: $("#start-pathway").value } });
+    const detail = await pathway($("#start-pathway").value);
+    const data = collect(startForm, detail?.start ?? []);
+    const result = await api("/api/trajectories", { method: "POST", body: { patientId: id, pathway: $("#start-pathway").value, data } });
     if (!result.ok) return say(reason(result.body, result.status), true);
     say("Traject gestart.");
     location.hash = `#/traject/${result.body.id}`;
@@ -311,6 +320,7 @@ async function patient(id) {
             el("td", {}, `${number(o.latestTotal)} (${dateOnly(o.latestAt)})`),
             el("td", {}, o.firstTotal !== null && o.latestTotal !== null ? number(o.latestTotal - o.firstTotal) : "–"))))))),
     markForm, startForm);
+  await showStartFields();
 }
 
 // ---------- traject ----------

@@ -11,7 +11,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
     internal static readonly string[] RootKeys =
-        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview"];
+        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
     private readonly List<FieldDefinition> fields = [];
@@ -66,8 +66,21 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
             CareStatus = BindCareStatus(map, tracks),
             IndicatorWindows = BindIndicatorWindows(map),
             YearlyReview = BindYearlyReview(map, tracks),
+            StartRequires = BindStart(map),
         };
         return (definition, id is not null);
+    }
+
+    /// <summary><c>start: { requires: [field, …] }</c>: data a trajectory cannot start without; fields only (instruments are step data).</summary>
+    private List<string> BindStart(MapView root)
+    {
+        if (root.Node("start") is not { } node || MapView.Of(node, "start", ["requires"], diagnostics) is not { } map) return [];
+        var names = map.Names("requires", "start") ?? [];
+        foreach (var name in names.Where(n => fields.All(f => f.Name != n.Value)))
+            diagnostics.Error(name.Location, "unknown-field", instruments.Any(i => i.Name == name.Value)
+                ? $"start requires '{name.Value}', an instrument: instruments are recorded in a step, not at the start"
+                : $"start requires '{name.Value}', which is not a declared field");
+        return [.. names.Select(n => n.Value)];
     }
 
     /// <summary><c>yearlyReview: { per: field, reviewed: tag, every: period }</c>, its names checked where they are written.</summary>

@@ -32,6 +32,9 @@ public sealed record PathwayDefinition(
     /// </summary>
     public IReadOnlyDictionary<string, IsoPeriod> IndicatorWindows { get; init; } = new Dictionary<string, IsoPeriod>();
 
+    /// <summary>The fields a trajectory must be started with (<c>start: { requires: [...] }</c>); empty when it needs none.</summary>
+    public IReadOnlyList<string> StartRequires { get; init; } = [];
+
     /// <summary>The yearly review of the pathway's patients, list by list (seed 000: per huisarts); null when it has none.</summary>
     public YearlyReviewRule? YearlyReview { get; init; }
 
