@@ -19,7 +19,8 @@ public static class TestHost
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration["ConnectionStrings:Postgres"] = connectionString;
-            builder.Configuration["Pathways:Path"] = Path.Combine(HostFixture.RepoRoot, "pathways");
+            if (!(args ?? []).Any(a => a.StartsWith("--Pathways:Path=", StringComparison.Ordinal)))
+                builder.Configuration["Pathways:Path"] = Path.Combine(HostFixture.RepoRoot, "pathways");
             builder.Configuration["AccessLog:HeadFile"] = KbPathways.Testing.ScratchDirectory.NewAccessLogHeadFile();
             if (quiet) builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             services?.Invoke(builder.Services);

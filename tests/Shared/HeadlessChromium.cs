@@ -85,14 +85,30 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         return result.GetProperty("result").TryGetProperty("value", out var value) ? value : default;
     }
 
-    /// <summary>Waits until the JavaScript <paramref name="condition"/> is true.</summary>
+    /// <summary>
+    /// Waits until the JavaScript <paramref name="condition"/> is true. A page that is navigating away (a form post and
+    /// its redirect) cannot answer for a moment: that is "not yet", not a failure.
+    /// </summary>
     public async Task WaitForAsync(string condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (await EvaluateAsync($"!!({condition})") is not { ValueKind: JsonValueKind.True })
+        while (await Holds(condition) is not true)
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"not true within the time: {condition}");
             await Task.Delay(50);
+        }
+    }
+
+    private async Task<bool> Holds(string condition)
+    {
+        try
+        {
+            return await EvaluateAsync($"!!({condition})") is { ValueKind: JsonValueKind.True };
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("navigated or closed") || e.Message.Contains("context was destroyed")
+                                                   || e.Message.Contains("Cannot find context"))
+        {
+            return false;
         }
     }
 
