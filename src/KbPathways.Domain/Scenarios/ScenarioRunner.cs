@@ -28,7 +28,7 @@ public static class ScenarioRunner
     }
 
     /// <summary>" (did you mean 'X'?)" for the known name nearest to <paramref name="given"/>, if one is near.</summary>
-    private static string Suggest(string given, IEnumerable<string> known)
+    internal static string Suggest(string given, IEnumerable<string> known)
     {
         var best = known.Distinct().Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).MinBy(x => x.Distance);
         return best.Name is not null && best.Distance <= Math.Max(2, given.Length / 4) ? $" (did you mean '{best.Name}'?)" : "";

@@ -36,16 +36,28 @@ public static class PathwaysCommand
         }
     }
 
+    /// <summary>The pathway files, and the scenario files against the pathways they name: one line per problem.</summary>
     private static int Validate(string path, TextWriter output)
     {
         var result = PathwayLoader.Load(PathwayFiles.Read(path));
-        foreach (var diagnostic in result.Diagnostics.OrderBy(d => d.Location.File, StringComparer.Ordinal)
-                     .ThenBy(d => d.Location.Line).ThenBy(d => d.Location.Column))
+        var scenarios = new DiagnosticBag();
+        var files = 0;
+        foreach (var file in PathwayFiles.Scenarios(path))
+        {
+            files++;
+            if (Domain.Scenarios.ScenarioReader.Read(PathwayFiles.Display(file), File.ReadAllText(file), scenarios) is { } read)
+            {
+                foreach (var problem in read.Scenarios.SelectMany(s => s.Problems ?? [])) scenarios.AddRange([problem]);
+                Domain.Scenarios.ScenarioValidator.Validate(read, result.Definitions, scenarios);
+            }
+        }
+        var all = result.Diagnostics.Concat(scenarios.Items).Distinct().ToList();
+        foreach (var diagnostic in all.OrderBy(d => d.Location.File, StringComparer.Ordinal).ThenBy(d => d.Location.Line).ThenBy(d => d.Location.Column))
             output.WriteLine(diagnostic);
-        var errorCount = result.Errors.Count();
-        var warnings = result.Diagnostics.Count - errorCount;
+        var errorCount = all.Count(d => d.Severity == Severity.Error);
+        var warnings = all.Count - errorCount;
         output.WriteLine(errorCount == 0
-            ? $"{result.Definitions.Count} pathway definition(s) valid, {warnings} warning(s)"
+            ? $"{result.Definitions.Count} pathway definition(s) and {files} scenario file(s) valid, {warnings} warning(s)"
             : $"{errorCount} error(s), {warnings} warning(s)");
         return errorCount == 0 ? 0 : 1;
     }
