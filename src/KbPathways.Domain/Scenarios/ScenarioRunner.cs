@@ -30,7 +30,9 @@ public static class ScenarioRunner
     /// <summary>" (did you mean 'X'?)" for the known name nearest to <paramref name="given"/>, if one is near.</summary>
     internal static string Suggest(string given, IEnumerable<string> known)
     {
-        var best = known.Distinct().Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).MinBy(x => x.Distance);
+        var candidates = known.Distinct().Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).ToList();
+        if (candidates.Count == 0) return "";
+        var best = candidates.MinBy(x => x.Distance);
         return best.Name is not null && best.Distance <= Math.Max(2, given.Length / 4) ? $" (did you mean '{best.Name}'?)" : "";
     }
 
@@ -148,7 +150,8 @@ public static class ScenarioRunner
         if (x.Rejected != rejected)
             d.Add(rejected is null ? $"expected rejection '{x.Rejected}', but the step was accepted"
                 : $"expected {(x.Rejected is null ? "acceptance" : $"rejection '{x.Rejected}'")}, but it was rejected ({rejected}): {outcome.Unknown?.Message ?? outcome.Rejection!.Message}" +
-                  (outcome.Rejection?.FieldErrors.Count > 0 ? $" [{string.Join(", ", outcome.Rejection.FieldErrors.Select(f => $"{f.Field} {f.Message}"))}]" : ""));
+                  (outcome.Rejection?.FieldErrors.Where(f => f.Message != outcome.Rejection.Message).ToList() is { Count: > 0 } errors
+                      ? $" [{string.Join(", ", errors.Select(f => $"{f.Field} {f.Message}"))}]" : ""));
         if (x.Field is not null && outcome.Rejection?.FieldErrors.Any(f => f.Field == x.Field) != true)
             d.Add($"expected an error on field '{x.Field}', got: {string.Join(", ", outcome.Rejection?.FieldErrors.Select(f => f.Field) ?? [])}");
         if (x.State is not null && state.State != x.State) d.Add($"expected state '{x.State}', was '{state.State}'");

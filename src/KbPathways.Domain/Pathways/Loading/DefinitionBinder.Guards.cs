@@ -85,6 +85,9 @@ internal sealed partial class DefinitionBinder
         return new Guard.Setting(name.Value, actual.Value, ops[0].Key.Value == "ne", value.Value, node.Location);
     }
 
+    /// <summary>"an" before a vowel (an integer, an enum), "a" otherwise.</summary>
+    internal static string Article(string word) => word.Length > 0 && "aeiou".Contains(char.ToLowerInvariant(word[0])) ? "an" : "a";
+
     private static bool Allowed(CompareOp op, FieldType type) => op switch
     {
         CompareOp.Present => true,
@@ -173,7 +176,7 @@ internal sealed partial class DefinitionBinder
         if (value is null)
             diagnostics.Error(scalar.Location, "guard-type", type == FieldType.Enum
                 ? $"'{v}' is not a value of {subject} ({string.Join(", ", allowed ?? [])})"
-                : $"'{v}' is not a {FieldDefinition.TypeName(type)}, which {subject} is compared with");
+                : $"'{v}' is not {Article(FieldDefinition.TypeName(type))} {FieldDefinition.TypeName(type)}, which {subject} is compared with");
         return value;
     }
 }

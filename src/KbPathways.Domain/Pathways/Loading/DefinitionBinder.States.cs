@@ -15,6 +15,12 @@ internal sealed partial class DefinitionBinder
         var states = new List<StateDefinition>();
         foreach (var entry in map.Section("states", $"track '{name}'"))
         {
+            if (StateKeys.Contains(entry.Key.Value) && entry.Value is not YMapping)
+            {
+                diagnostics.Error(entry.Key.Location, "key-depth",
+                    $"'{entry.Key.Value}' is a key of a state, not a state: indent it under the state it belongs to (one level deeper)");
+                continue;
+            }
             if (!IsName(entry.Key.Value))
                 diagnostics.Error(entry.Key.Location, "invalid-name", $"state '{entry.Key.Value}' may hold only letters, digits, '-' and '_'");
             if (BindState(entry, name) is { } state) states.Add(state);
@@ -63,6 +69,12 @@ internal sealed partial class DefinitionBinder
         foreach (var entry in entries)
         {
             var what = $"transition '{entry.Key.Value}'";
+            if (TransitionKeys.Contains(entry.Key.Value) && entry.Key.Value != "label")
+            {
+                diagnostics.Error(entry.Key.Location, "key-depth",
+                    $"'{entry.Key.Value}' is a key of a step, not a step: indent it under the step it belongs to (one level deeper)");
+                continue;
+            }
             if (!IsName(entry.Key.Value))
                 diagnostics.Error(entry.Key.Location, "invalid-name", $"trigger '{entry.Key.Value}' may hold only letters, digits, '-' and '_'");
             var map = MapView.Of(entry.Value, what, TransitionKeys, diagnostics);
@@ -169,7 +181,7 @@ internal sealed partial class DefinitionBinder
                     var map = MapView.Of(item, "a conditional target", ["state", "when"], diagnostics);
                     var state = map?.Scalar("state", "a conditional target", required: true);
                     if (map is null || state is null) continue;
-                    options.Add(new TargetOption(state.Value, map.Node("when") is { } w ? BindGuard(w) : null, item.Location));
+                    options.Add(new TargetOption(state.Value, map.Node("when") is { } w ? BindGuard(w) : null, item.Location) { WhenWritten = map.Node("when") is not null });
                 }
                 return options;
             default:

@@ -45,7 +45,7 @@ internal static class DefinitionValidator
             var triggers = track.TransitionsFrom(state).Select(t => t.Trigger).ToHashSet();
             foreach (var deadline in state.Deadlines.Where(x => !triggers.Contains(x.Fires)))
                 diagnostics.Error(deadline.Location, "unknown-trigger",
-                    $"deadline '{deadline.Name}' fires '{deadline.Fires}', which state '{state.Name}' has no transition for");
+                    $"deadline '{deadline.Name}' fires '{deadline.Fires}', which state '{state.Name}' has no transition for{Scenarios.ScenarioRunner.Suggest(deadline.Fires, triggers)}");
             foreach (var deadline in state.Deadlines)
                 if (track.TransitionsFrom(state).FirstOrDefault(t => t.Trigger == deadline.Fires) is { Requires.Count: > 0 } needsData)
                     diagnostics.Error(deadline.Location, "deadline-needs-data",
@@ -60,10 +60,10 @@ internal static class DefinitionValidator
             var where = $"transition '{t.Trigger}'";
             foreach (var target in t.Targets.Where(o => track.States.All(s => s.Name != o.State)))
                 diagnostics.Error(target.Location, "unknown-state", d.FindState(target.State) is null
-                    ? $"{where} goes to '{target.State}', which is not a state"
+                    ? $"{where} goes to '{target.State}', which is not a state{Scenarios.ScenarioRunner.Suggest(target.State, track.States.Select(s => s.Name))}"
                     : $"{where} goes to '{target.State}', which belongs to another track");
             for (var i = 0; i < t.Targets.Count - 1; i++)
-                if (t.Targets[i].When is null)
+                if (t.Targets[i].When is null && !t.Targets[i].WhenWritten)
                     diagnostics.Warning(t.Targets[i + 1].Location, "unreachable-target",
                         $"in {where}, this target can never be chosen: an earlier target has no 'when'");
             if (t.Roles is not { Count: 0 } && t.Label == t.Trigger)
@@ -76,7 +76,8 @@ internal static class DefinitionValidator
 
             foreach (var name in t.Requires.Concat(t.Optional).Concat(t.Warnings.SelectMany(w => w.Requires)))
                 if (d.FindField(name) is null && d.FindInstrument(name) is null)
-                    diagnostics.Error(t.Location, "unknown-field", $"{where} asks for '{name}', which is not a declared field or instrument");
+                    diagnostics.Error(t.Location, "unknown-field", $"{where} asks for '{name}', which is not a declared field or instrument"
+                        + Scenarios.ScenarioRunner.Suggest(name, d.Fields.Select(f => f.Name).Concat(d.Instruments.Select(i => i.Name))));
             foreach (var both in t.Requires.Intersect(t.Optional))
                 diagnostics.Error(t.Location, "duplicate-id", $"{where} lists '{both}' as both required and optional");
             if (t.KbMark == KbMarkAction.Place && !t.Requires.Contains(TransitionDefinition.KbCodeField))
@@ -117,7 +118,8 @@ internal static class DefinitionValidator
         private void Role(string role, SourceLocation at, string where)
         {
             if (d.FindRole(role) is null)
-                diagnostics.Error(at, "unknown-role", $"{where} names role '{role}', which is not declared under 'roles'");
+                diagnostics.Error(at, "unknown-role", $"{where} names role '{role}', which is not declared under 'roles'"
+                    + Scenarios.ScenarioRunner.Suggest(role, d.Roles.Select(r => r.Name)));
         }
     }
 }

@@ -176,7 +176,11 @@ public sealed record TransitionDefinition(
 }
 
 /// <summary>A possible target; the first whose guard holds (or that has none) is taken.</summary>
-public sealed record TargetOption(string State, Guard? When, SourceLocation Location);
+public sealed record TargetOption(string State, Guard? When, SourceLocation Location)
+{
+    /// <summary>A 'when' was written, even if it could not be read (its error is reported; it is not "no condition").</summary>
+    public bool WhenWritten { get; init; } = When is not null;
+}
 
 /// <summary>A warning a step raises when <see cref="When"/> holds; it then also needs the <see cref="Requires"/> fields.</summary>
 public sealed record WarningRule(string Code, string Message, Guard When, IReadOnlyList<string> Requires, SourceLocation Location);

@@ -38,7 +38,8 @@ public static class YamlReader
         }
         catch (YamlException e)
         {
-            diagnostics.Error(At(file, e.Start), "yaml-syntax", Clean(e.Message));
+            if (Indentation(file, text, e) is { } indentation) diagnostics.Error(indentation.At, "yaml-indentation", indentation.Message);
+            else diagnostics.Error(At(file, e.Start), "yaml-syntax", Clean(e.Message));
             return null;
         }
         catch (InvalidOperationException)
@@ -54,6 +55,39 @@ public static class YamlReader
             diagnostics.Error(e.Location, "yaml-too-deep", $"nesting deeper than {MaxDepth} levels");
             return null;
         }
+    }
+
+    /// <summary>
+    /// Practices' commonest YAML mistake is indentation; the parser reports it in its own terms, often a line early. A tab
+    /// in a line's indentation, or a line indented differently from the line above it where it should line up, is named
+    /// in plain words on its own line.
+    /// </summary>
+    private static (SourceLocation At, string Message)? Indentation(string file, string text, YamlException e)
+    {
+        var lines = text.Split('\n');
+        var near = (int)Math.Max(1, e.Start.Line);
+        for (var n = Math.Max(1, near - 1); n <= Math.Min(lines.Length, near + 1); n++)
+        {
+            var line = lines[n - 1];
+            var lead = line.Length - line.TrimStart(' ', '\t').Length;
+            if (line[..lead].Contains('\t'))
+                return (new(file, n, line.IndexOf('\t') + 1), "indentation: a tab is used to indent this line; YAML indents with spaces only");
+        }
+        if (!e.Message.Contains("mapping", StringComparison.OrdinalIgnoreCase) && !e.Message.Contains("indentation", StringComparison.OrdinalIgnoreCase)
+            && !e.Message.Contains("expected key", StringComparison.OrdinalIgnoreCase)) return null;
+        for (var n = Math.Min(lines.Length, near); n >= Math.Max(2, near - 1); n--)
+        {
+            var line = lines[n - 1].TrimEnd('\r');
+            var above = lines[..(n - 1)].Select(l => l.TrimEnd('\r')).LastOrDefault(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith('#'));
+            if (line.Trim().Length == 0 || above is null) continue;
+            int Indent(string l) => l.Length - l.TrimStart(' ').Length;
+            var (mine, theirs) = (Indent(line), Indent(above));
+            var opensBlock = above.TrimEnd().EndsWith(':') || above.TrimStart().StartsWith("- ");
+            if (mine != theirs && !(opensBlock && mine > theirs))
+                return (new(file, n, mine + 1), $"indentation: this line is indented {mine} spaces, the line above {theirs}; "
+                    + "keys of one mapping line up, and a key nested under another is indented further");
+        }
+        return null;
     }
 
     internal static SourceLocation At(string file, Mark mark) => new(file, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
