@@ -30,7 +30,8 @@ public enum StepKind { Transition, Reentry, Internal }
 /// the quality indicators the step counts for under its definition, the decisions it recorded (owner and due date), and
 /// the list of the yearly review it put the patient on (<see cref="ReviewGroup"/>: the value of the pathway's
 /// <c>yearlyReview.per</c> field, e.g. the patient's own GP, when the step recorded it), and which of the fields the
-/// pathway's in beeld rule names it recorded (<see cref="Tracked"/>; null when none).
+/// pathway's in beeld rule names it recorded (<see cref="Tracked"/>; null when none). <see cref="Resets"/>: the counters the
+/// step set back to 0 before its increments (its own <c>resets</c>, and those of the state it entered).
 /// </summary>
 public sealed record StepTaken(
     Guid TrajectoryId,
@@ -52,7 +53,8 @@ public sealed record StepTaken(
     IReadOnlyList<string>? Indicators = null,
     IReadOnlyList<DecisionDue>? Decisions = null,
     string? ReviewGroup = null,
-    IReadOnlyList<string>? Tracked = null);
+    IReadOnlyList<string>? Tracked = null,
+    IReadOnlyList<string>? Resets = null);
 
 public sealed record RaisedWarning(string Code, string Message);
 

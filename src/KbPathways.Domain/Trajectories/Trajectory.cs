@@ -49,8 +49,9 @@ public sealed record Trajectory(
                 Tracks = state.Tracks.SetItem(e.Track, e.To),
                 Data = e.Data.Count == 0 ? state.Data : state.Data.SetItems(e.Data),
                 Scores = e.Scores.Count == 0 ? state.Scores : state.Scores.SetItems(e.Scores),
-                Counters = e.Increments.Count == 0 ? state.Counters
-                    : e.Increments.Aggregate(state.Counters, (c, name) => c.SetItem(name, c.GetValueOrDefault(name) + 1)),
+                Counters = e.Increments.Count == 0 && e.Resets is not { Count: > 0 } ? state.Counters
+                    : e.Increments.Aggregate((e.Resets ?? []).Aggregate(state.Counters, (c, name) => c.SetItem(name, 0)),
+                        (c, name) => c.SetItem(name, c.GetValueOrDefault(name) + 1)),
                 // A step leaves its track's deadlines behind; an internal step only the deadline that fired it.
                 Deadlines = e.Kind != StepKind.Internal ? Without(state.Deadlines, e.Track, name: null)
                     : e.Deadline is { } fired ? Without(state.Deadlines, e.Track, fired) : state.Deadlines,

@@ -94,6 +94,10 @@ public static class TrajectoryDecider
 
     private static readonly ConditionalWeakTable<PathwayDefinition, StrongBox<bool>> HasDecisions = new();
 
+    /// <summary>The step's own resets and, when it enters (or re-enters) a state, that state's; null when none.</summary>
+    private static IReadOnlyList<string>? Resets(TransitionDefinition transition, StateDefinition? entered) =>
+        transition.Resets.Count == 0 && entered is not { Resets.Count: > 0 } ? null : [.. transition.Resets.Concat(entered?.Resets ?? []).Distinct()];
+
     /// <summary>The decisions in the step's (checked) data, or null when it records none.</summary>
     private static IReadOnlyList<DecisionDue>? DecisionsIn(PathwayDefinition definition, IReadOnlyDictionary<string, JsonElement> data)
     {
@@ -138,7 +142,8 @@ public static class TrajectoryDecider
                 raised is null ? [] : [.. raised.Select(w => new RaisedWarning(w.Code, w.Message))], transition.Increments, deadline?.Name,
                 definition.Version, definition.Hash, now, transition.Indicators, DecisionsIn(definition, data),
                 definition.YearlyReview is { } review && data.TryGetValue(review.Per, out var group) && group.ValueKind == JsonValueKind.String ? group.GetString() : null,
-                definition.CareStatus is { } care && care.InBeeldRecorded.Any(data.ContainsKey) ? [.. care.InBeeldRecorded.Where(data.ContainsKey)] : null),
+                definition.CareStatus is { } care && care.InBeeldRecorded.Any(data.ContainsKey) ? [.. care.InBeeldRecorded.Where(data.ContainsKey)] : null,
+                Resets(transition, kind == StepKind.Internal ? null : track.FindState(to))),
         };
         var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));

@@ -67,16 +67,17 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
     {
         if (c.Subject.Kind != OperandKind.Counter && context.Pending.Contains(c.Subject.Root)) return null;
         var actual = Read(c.Subject);
+        var value = c.Values[0] is CounterReference other ? (decimal)context.Counters.GetValueOrDefault(other.Counter) : c.Values[0];
         var result = c.Op switch
         {
             CompareOp.Present => (actual is not null) == (bool)c.Values[0],
             _ when actual is null => false,
-            CompareOp.Eq => Equals(actual, c.Values[0]),
-            CompareOp.Ne => !Equals(actual, c.Values[0]),
+            CompareOp.Eq => Equals(actual, value),
+            CompareOp.Ne => !Equals(actual, value),
             CompareOp.In => c.Values.Any(v => Equals(actual, v)),
             CompareOp.NotIn => c.Values.All(v => !Equals(actual, v)),
             CompareOp.Contains => ((string[])actual).Contains((string)c.Values[0]),
-            _ => Order(c.Op, ((IComparable)actual).CompareTo(c.Values[0])),
+            _ => Order(c.Op, ((IComparable)actual).CompareTo(value)),
         };
         if (traced) traces.Add(new GuardTrace(GuardText.Render(c), Show(actual), result));
         return result;

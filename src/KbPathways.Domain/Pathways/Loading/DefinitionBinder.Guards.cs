@@ -145,6 +145,22 @@ internal sealed partial class DefinitionBinder
             raw = seq.Items;
         }
         else raw = [node];
+        // A counter compared with another counter: { counter: contacten, gte: { counter: afspraken } }.
+        if (subject.Kind == OperandKind.Counter && raw is [YMapping reference])
+        {
+            var other = reference.Entries is [{ Key.Value: "counter", Value: YScalar { IsNull: false } name }] ? name : null;
+            if (other is null || op is CompareOp.In or CompareOp.NotIn)
+            {
+                diagnostics.Error(reference.Location, "guard-shape", "a counter is compared with a number, a $setting, or { counter: <name> }");
+                return null;
+            }
+            if (counters.All(c => c.Name != other.Value))
+            {
+                diagnostics.Error(other.Location, "unknown-counter", $"guard refers to counter '{other.Value}', which is not declared under 'counters'");
+                return null;
+            }
+            return [new CounterReference(other.Value)];
+        }
         var type = subject.Type == FieldType.List ? FieldType.Enum : subject.Type;
         var allowed = subject.Kind == OperandKind.Field ? FieldOf(subject.Path)?.Values : null;
         var values = raw.Select(r => Constant(r as YScalar ?? Bad(r), type, allowed, subject)).ToList();

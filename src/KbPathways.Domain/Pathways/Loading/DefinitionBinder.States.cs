@@ -6,9 +6,9 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder
 {
     internal static readonly string[] StateKeys =
-        ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators"];
+        ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators", "resets"];
     internal static readonly string[] TransitionKeys =
-        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark"];
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
     {
@@ -45,7 +45,7 @@ internal sealed partial class DefinitionBinder
             entry.Key.Value, track, map.Text("label", what) ?? entry.Key.Value, map.Text("description", what),
             map.Bool("initial", what, false), final,
             map.Scalar("owner", what)?.Value, map.Text("outcome", what), map.Bool("waits", what, !final),
-            deadlines, BindTransitions(map.Section("on", what)), Indicators(map, what), entry.Key.Location);
+            deadlines, BindTransitions(map.Section("on", what)), Indicators(map, what), entry.Key.Location) { Resets = Counters(map, what) };
     }
 
     private DeadlineDefinition? BindDeadline(YEntry entry)
@@ -93,6 +93,7 @@ internal sealed partial class DefinitionBinder
                 Names(map, "increments", what), Names(map, "restartsDeadlines", what), warnings, Indicators(map, what), entry.Key.Location)
             {
                 KbMark = KbMarkOf(map.Scalar("kbMark", what)),
+                Resets = Counters(map, what),
             });
         }
         return result;
@@ -146,6 +147,16 @@ internal sealed partial class DefinitionBinder
             diagnostics.Error(within.Location, "invalid-period", $"'{within.Value}' is not an ISO 8601 period such as P6W, P3M or P1Y");
         return new CareStatusRule([.. (recorded ?? []).Select(n => n.Value)], inZorg.Bool("marked", "careStatus.inZorg", true),
             [.. (states ?? []).Select(n => n.Value)], [.. (contact ?? []).Select(n => n.Value)], period, map.Location);
+    }
+
+    /// <summary>The counters named under <c>resets:</c>, each checked where it is written.</summary>
+    private List<string> Counters(MapView map, string what)
+    {
+        var names = map.Names("resets", what) ?? [];
+        foreach (var name in names.Where(n => counters.All(c => c.Name != n.Value)))
+            diagnostics.Error(name.Location, "unknown-counter", $"{what} resets '{name.Value}', which is not declared under 'counters'"
+                + Scenarios.ScenarioRunner.Suggest(name.Value, counters.Select(c => c.Name)));
+        return [.. names.Select(n => n.Value)];
     }
 
     private static List<string> Names(MapView map, string key, string what) =>

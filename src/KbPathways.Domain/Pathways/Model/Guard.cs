@@ -18,6 +18,12 @@ public abstract record Guard(SourceLocation Location)
     }
 }
 
+/// <summary>A comparison's value that is another counter, read when the guard is evaluated.</summary>
+public sealed record CounterReference(string Counter)
+{
+    public override string ToString() => $"counter({Counter})";
+}
+
 public enum CompareOp { Eq, Ne, Lt, Lte, Gt, Gte, In, NotIn, Present, Contains }
 
 public enum OperandKind { Field, Score, Threshold, Counter }

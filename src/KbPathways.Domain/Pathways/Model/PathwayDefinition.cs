@@ -132,7 +132,11 @@ public sealed record StateDefinition(
     IReadOnlyList<DeadlineDefinition> Deadlines,
     IReadOnlyList<TransitionDefinition> Transitions,
     IReadOnlyList<string> Indicators,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Counters set back to 0 each time the state is entered (<c>resets:</c>): they count per visit.</summary>
+    public IReadOnlyList<string> Resets { get; init; } = [];
+}
 
 /// <summary>A timer that starts when its state is entered and fires <see cref="Fires"/> after <see cref="After"/>.</summary>
 public sealed record DeadlineDefinition(
@@ -164,6 +168,9 @@ public sealed record TransitionDefinition(
     SourceLocation Location)
 {
     public bool IsInternal => Targets.Count == 0;
+
+    /// <summary>Counters this step sets back to 0 before its own increments (<c>resets:</c>).</summary>
+    public IReadOnlyList<string> Resets { get; init; } = [];
 
     /// <summary>The field a step that places the KB mark takes the practice's code from.</summary>
     public const string KbCodeField = "kbCode";
