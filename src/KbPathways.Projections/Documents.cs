@@ -26,6 +26,9 @@ public sealed class TrajectorySummary
     public string? Outcome { get; set; }
     public TrajectoryFacts? Facts { get; set; }
 
+    /// <summary>Per track, the user the work is assigned to (a step with <c>assign: self</c>).</summary>
+    public Dictionary<string, string>? Assignees { get; set; }
+
     public static TrajectorySummary Of(Trajectory t) => new()
     {
         Id = t.Id, Practice = t.Practice, PatientId = t.PatientId, PathwayId = t.PathwayId,
@@ -34,6 +37,7 @@ public sealed class TrajectorySummary
         Deadlines = [.. t.Deadlines],
         Tracks = new Dictionary<string, string>(t.Tracks),
         Outcome = t.Outcome, Facts = t.Facts,
+        Assignees = t.AssignedTo.Count == 0 ? null : new Dictionary<string, string>(t.AssignedTo),
     };
 }
 

@@ -32,6 +32,8 @@ public enum StepKind { Transition, Reentry, Internal }
 /// <c>yearlyReview.per</c> field, e.g. the patient's own GP, when the step recorded it), and which of the fields the
 /// pathway's in beeld rule names it recorded (<see cref="Tracked"/>; null when none). <see cref="Resets"/>: the counters the
 /// step set back to 0 before its increments (its own <c>resets</c>, and those of the state it entered).
+/// <see cref="AssignedTo"/>: the user the step assigned its track to (<c>assign: self</c>), "" when it released it, null
+/// when it left the assignment as it was.
 /// </summary>
 public sealed record StepTaken(
     Guid TrajectoryId,
@@ -54,7 +56,8 @@ public sealed record StepTaken(
     IReadOnlyList<DecisionDue>? Decisions = null,
     string? ReviewGroup = null,
     IReadOnlyList<string>? Tracked = null,
-    IReadOnlyList<string>? Resets = null);
+    IReadOnlyList<string>? Resets = null,
+    string? AssignedTo = null);
 
 public sealed record RaisedWarning(string Code, string Message);
 

@@ -28,8 +28,12 @@ public sealed record Trajectory(
     int Version,
     DateTimeOffset StartedAt,
     DateTimeOffset LastChangedAt,
-    Quality.TrajectoryFacts Facts)
+    Quality.TrajectoryFacts Facts,
+    ImmutableDictionary<string, string>? Assignees = null)
 {
+    /// <summary>Per track, the user it is assigned to (work for a person, not only a role); none when empty.</summary>
+    public ImmutableDictionary<string, string> AssignedTo => Assignees ?? ImmutableDictionary<string, string>.Empty;
+
     public string State => Tracks[Pathways.Model.PathwayDefinition.MainTrack];
 
     public static Trajectory Create(TrajectoryStarted e) => new(
@@ -55,6 +59,12 @@ public sealed record Trajectory(
                 // A step leaves its track's deadlines behind; an internal step only the deadline that fired it.
                 Deadlines = e.Kind != StepKind.Internal ? Without(state.Deadlines, e.Track, name: null)
                     : e.Deadline is { } fired ? Without(state.Deadlines, e.Track, fired) : state.Deadlines,
+                Assignees = e.AssignedTo switch
+                {
+                    null => state.Assignees,
+                    "" => state.AssignedTo.Remove(e.Track),
+                    var user => state.AssignedTo.SetItem(e.Track, user),
+                },
                 LastChangedAt = e.At, Version = version, Facts = facts,
             },
             DeadlineScheduled e => state with

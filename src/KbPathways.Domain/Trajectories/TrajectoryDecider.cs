@@ -143,7 +143,8 @@ public static class TrajectoryDecider
                 definition.Version, definition.Hash, now, transition.Indicators, DecisionsIn(definition, data),
                 definition.YearlyReview is { } review && data.TryGetValue(review.Per, out var group) && group.ValueKind == JsonValueKind.String ? group.GetString() : null,
                 definition.CareStatus is { } care && care.InBeeldRecorded.Any(data.ContainsKey) ? [.. care.InBeeldRecorded.Where(data.ContainsKey)] : null,
-                Resets(transition, kind == StepKind.Internal ? null : track.FindState(to))),
+                Resets(transition, kind == StepKind.Internal ? null : track.FindState(to)),
+                transition.Assign switch { AssignAction.Self => actor.UserId, AssignAction.Release => "", _ => null }),
         };
         var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));

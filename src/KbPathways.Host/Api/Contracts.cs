@@ -30,7 +30,8 @@ public sealed record TrajectoryView(
     IReadOnlyList<ActionDescription> Actions,
     IReadOnlyList<DeadlineView> Deadlines,
     bool Completed,
-    string? Outcome)
+    string? Outcome,
+    IReadOnlyDictionary<string, string>? AssignedTo = null)
 {
     public static TrajectoryView Of(Trajectory t, PathwayDefinition definition, IReadOnlySet<string> roles)
     {
@@ -43,7 +44,7 @@ public sealed record TrajectoryView(
             permitted, actions,
             [.. t.Deadlines.OrderBy(d => d.DueAt).Select(d => new DeadlineView(d.Name, d.Trigger, d.Track, d.DueAt,
                 StepForms.DeadlineLabel(definition, definition.Tracks.FirstOrDefault(x => x.Name == d.Track)?.FindState(t.Tracks[d.Track]), d.Name)))],
-            t.Completed, t.Outcome);
+            t.Completed, t.Outcome, t.AssignedTo.Count == 0 ? null : new SortedDictionary<string, string>(t.AssignedTo));
     }
 }
 

@@ -11,10 +11,11 @@ namespace KbPathways.Host.Api;
 /// <summary>
 /// An open item of work, with labels to show: a trajectory's track whose state <see cref="Owner"/> (a role) must act on, or
 /// (<see cref="Decision"/>) a besluit of the latest MDO or casusoverleg that <see cref="Owner"/> owns, due at the end of its date.
+/// <see cref="AssignedTo"/>: the user the track's work is assigned to (then it is theirs, not every holder of the role's).
 /// </summary>
 public sealed record WorkItem(Guid TrajectoryId, string PatientId, string Pathway, string Track, string State, string Owner,
     string? NextDeadline, DateTimeOffset? DueAt, bool DueSoon, string PathwayTitle = "", string StateLabel = "", string? DeadlineLabel = null,
-    bool Decision = false);
+    bool Decision = false, string? AssignedTo = null);
 
 public sealed record StateCount(string Pathway, string State, string Label, int Count);
 
@@ -54,7 +55,9 @@ public static class DashboardEndpoints
             throw new PathwayRuleException(RejectionKind.InvalidData, "scope is 'mijn' or 'alles'", [new("scope", "must be 'mijn' or 'alles'")]);
         var everyone = scope == "alles";
         var data = await service.LoadAsync(user.Practice, ct);
-        var mine = Open(data, service.Settings.Zone).SelectMany(c => c.Items).Where(i => everyone || user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
+        // Mine: what is assigned to me, and what my roles own that is assigned to nobody.
+        var mine = Open(data, service.Settings.Zone).SelectMany(c => c.Items)
+            .Where(i => everyone || i.Item.AssignedTo == user.UserId || i.Item.AssignedTo is null && user.Roles.Contains(i.Item.Owner)).Select(i => i.Item)
             .Where(i => (string.IsNullOrEmpty(pathway) || i.Pathway == pathway) && (string.IsNullOrEmpty(state) || i.State == state))
             .OrderBy(i => i.DueAt ?? DateTimeOffset.MaxValue).ThenBy(i => i.TrajectoryId).ThenBy(i => i.Track, StringComparer.Ordinal).ToList();
         var (number, size) = Paging.Of(page, pageSize);
@@ -162,7 +165,7 @@ public static class DashboardEndpoints
             if (stateName is null || definition.FindState(stateName) is not { Owner: { } owner } state || state.Track != track.Name) continue;
             var next = t.Deadlines.Where(d => d.Track == track.Name).MinBy(d => d.DueAt);
             items.Add((new WorkItem(t.Id, t.PatientId, t.PathwayId, track.Name, state.Name, owner, next?.Name, next?.DueAt, false, definition.Title,
-                state.Label, next is null ? null : StepForms.DeadlineLabel(definition, state, next.Name)), state));
+                state.Label, next is null ? null : StepForms.DeadlineLabel(definition, state, next.Name), AssignedTo: t.Assignees?.GetValueOrDefault(track.Name)), state));
         }
         var main = definition.FindState(t.State);
         foreach (var decision in main is null ? [] : t.Facts?.Decisions ?? [])

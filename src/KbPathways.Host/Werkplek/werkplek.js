@@ -162,7 +162,9 @@ async function worklist(params = new URLSearchParams()) {
       el("td", { "data-label": "Patiënt" }, el("a", { href: `#/patient/${encodeURIComponent(item.patientId)}` }, item.patientId)),
       el("td", { "data-label": "Zorgpad" }, item.pathwayTitle || item.pathway),
       el("td", { "data-label": "Stap" }, el("a", { href: `#/traject/${item.trajectoryId}` }, item.stateLabel || item.state)),
-      el("td", { "data-label": "Wie" }, roleLabel(state.details.get(item.pathway), item.owner)),
+      el("td", { "data-label": "Wie" }, item.assignedTo
+        ? (item.assignedTo === state.me?.user ? "u (toegewezen)" : `${item.assignedTo} (toegewezen)`)
+        : roleLabel(state.details.get(item.pathway), item.owner)),
       el("td", { "data-label": "Termijn" }, item.deadlineLabel ?? el("span", { class: "muted" }, "–")),
       el("td", { "data-label": "Uiterlijk" }, item.dueAt ? dateOnly(item.dueAt) : "–", " ",
         el("span", { class: when.late ? "late" : when.soon ? "soon" : "muted" }, `(${when.text})`)));

@@ -8,7 +8,7 @@ internal sealed partial class DefinitionBinder
     internal static readonly string[] StateKeys =
         ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators", "resets"];
     internal static readonly string[] TransitionKeys =
-        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets"];
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets", "assign"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
     {
@@ -94,9 +94,22 @@ internal sealed partial class DefinitionBinder
             {
                 KbMark = KbMarkOf(map.Scalar("kbMark", what)),
                 Resets = Counters(map, what),
+                Assign = map.Scalar("assign", what) switch
+                {
+                    null => AssignAction.None,
+                    { Value: "self" } => AssignAction.Self,
+                    { Value: "release" } => AssignAction.Release,
+                    var other => Invalid(other, "'assign' is 'self' (the person taking the step) or 'release'"),
+                },
             });
         }
         return result;
+    }
+
+    private AssignAction Invalid(YScalar value, string rule)
+    {
+        diagnostics.Error(value.Location, "invalid-value", $"{rule}, not '{value.Value}'");
+        return AssignAction.None;
     }
 
     private KbMarkAction KbMarkOf(YScalar? value)

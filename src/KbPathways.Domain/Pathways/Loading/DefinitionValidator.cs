@@ -82,6 +82,8 @@ internal static class DefinitionValidator
                 diagnostics.Error(t.Location, "duplicate-id", $"{where} lists '{both}' as both required and optional");
             if (t.KbMark == KbMarkAction.Place && !t.Requires.Contains(TransitionDefinition.KbCodeField))
                 diagnostics.Error(t.Location, "kb-mark-code", $"{where} places the KB mark, so it must require '{TransitionDefinition.KbCodeField}' (the practice's code for the KB-ruiter)");
+            if (t.Assign != AssignAction.None && t.Roles is { Count: 0 })
+                diagnostics.Error(t.Location, "assign-deadline", $"{where} assigns the work to the person taking it, but only a deadline takes it (give it roles)");
             if (t.KbMark != KbMarkAction.None && t.Roles is { Count: 0 })
                 diagnostics.Error(t.Location, "kb-mark-deadline", $"{where} changes the KB mark, which only a person may do (give it roles)");
             foreach (var counter in t.Increments.Where(c => d.Counters.All(x => x.Name != c)))

@@ -169,6 +169,9 @@ public sealed record TransitionDefinition(
 {
     public bool IsInternal => Targets.Count == 0;
 
+    /// <summary>Whether the step assigns its track to the person taking it (<c>assign: self</c>) or releases it (<c>assign: release</c>).</summary>
+    public AssignAction Assign { get; init; }
+
     /// <summary>Counters this step sets back to 0 before its own increments (<c>resets:</c>).</summary>
     public IReadOnlyList<string> Resets { get; init; } = [];
 
@@ -193,6 +196,8 @@ public sealed record TargetOption(string State, Guard? When, SourceLocation Loca
 public sealed record WarningRule(string Code, string Message, Guard When, IReadOnlyList<string> Requires, SourceLocation Location);
 
 public enum KbMarkAction { None, Place, Remove }
+
+public enum AssignAction { None, Self, Release }
 
 /// <summary>
 /// The KB figures as seed 000 ("Resultaat- en taakgebieden POH-Kb") defines them, declared by the pathway that carries
