@@ -26,4 +26,11 @@ public sealed class DiagnosticBag
     public void Error(SourceLocation at, string rule, string message) => items.Add(new(Severity.Error, at, rule, message));
     public void Warning(SourceLocation at, string rule, string message) => items.Add(new(Severity.Warning, at, rule, message));
     public void AddRange(IEnumerable<Diagnostic> diagnostics) => items.AddRange(diagnostics);
+
+    /// <summary>Adds <paramref name="note"/> to the messages of the diagnostics from <paramref name="from"/> on that <paramref name="where"/> holds for.</summary>
+    public void Annotate(int from, Func<Diagnostic, bool> where, string note)
+    {
+        for (var i = from; i < items.Count; i++)
+            if (where(items[i])) items[i] = items[i] with { Message = items[i].Message + note };
+    }
 }

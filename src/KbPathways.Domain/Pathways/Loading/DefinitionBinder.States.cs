@@ -8,7 +8,7 @@ internal sealed partial class DefinitionBinder
     internal static readonly string[] StateKeys =
         ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators", "resets"];
     internal static readonly string[] TransitionKeys =
-        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets", "assign"];
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets", "assign", "uses"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
     {
@@ -77,7 +77,9 @@ internal sealed partial class DefinitionBinder
             }
             if (!IsName(entry.Key.Value))
                 diagnostics.Error(entry.Key.Location, "invalid-name", $"trigger '{entry.Key.Value}' may hold only letters, digits, '-' and '_'");
-            var map = MapView.Of(entry.Value, what, TransitionKeys, diagnostics);
+            var before = diagnostics.Items.Count;
+            var (node, template) = Expand(entry);
+            var map = MapView.Of(node, what, TransitionKeys, diagnostics);
             if (map is null) continue;
             var warnings = new List<WarningRule>();
             if (map.Node("warnings") is { } wnode)
@@ -101,10 +103,35 @@ internal sealed partial class DefinitionBinder
                     { Value: "release" } => AssignAction.Release,
                     var other => Invalid(other, "'assign' is 'self' (the person taking the step) or 'release'"),
                 },
+                Template = template is null ? null : (template.Key.Value, template.Key.Location),
             });
+            if (template is not null) diagnostics.Annotate(before, d => Within(d.Location, template.Value.Location),
+                $" (in step template '{template.Key.Value}', used by '{entry.Key.Value}' at {entry.Key.Location.Line}:{entry.Key.Location.Column})");
         }
         return result;
     }
+
+    /// <summary>
+    /// A step written <c>{ uses: template, … }</c> takes the keys of the pathway's step template of that name, its own
+    /// keys winning; what came from the template keeps the template's place in the file.
+    /// </summary>
+    private (YNode Node, YEntry? Template) Expand(YEntry entry)
+    {
+        if (entry.Value is not YMapping use || use.Find("uses") is not { } uses) return (entry.Value, null);
+        if (uses.Value is not YScalar { IsNull: false } name || !templates.TryGetValue(name.Value, out var template))
+        {
+            diagnostics.Error(uses.Value.Location, "unknown-template", $"step '{entry.Key.Value}' uses '{(uses.Value as YScalar)?.Value}', which is not under 'steps'"
+                + Scenarios.ScenarioRunner.Suggest((uses.Value as YScalar)?.Value ?? "", templates.Keys));
+            return (use with { Entries = [.. use.Entries.Where(e => e.Key.Value != "uses")] }, null);
+        }
+        var own = use.Entries.Where(e => e.Key.Value != "uses").ToList();
+        var merged = ((YMapping)template.Value).Entries.Where(t => own.All(o => o.Key.Value != t.Key.Value)).Concat(own).ToList();
+        return (use with { Entries = merged }, template);
+    }
+
+    /// <summary>Whether <paramref name="at"/> lies in the node <paramref name="node"/> starts (same file, on or after its line, before the next top-level key).</summary>
+    private bool Within(SourceLocation at, SourceLocation node) =>
+        at.File == node.File && at.Line >= node.Line && at.Line < (templateEnds.GetValueOrDefault(node.Line, int.MaxValue));
 
     private AssignAction Invalid(YScalar value, string rule)
     {

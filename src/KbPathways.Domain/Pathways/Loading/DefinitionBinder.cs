@@ -11,12 +11,14 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
     internal static readonly string[] RootKeys =
-        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start"];
+        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start", "steps"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
     private readonly List<FieldDefinition> fields = [];
     private readonly List<InstrumentDefinition> instruments = [];
     private readonly List<CounterDefinition> counters = [];
+    private readonly Dictionary<string, YEntry> templates = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, int> templateEnds = [];
 
     public (PathwayDefinition Definition, bool Complete)? Bind(YNode root, string? practice, string hash, IReadOnlyList<PathwaySource> sources)
     {
@@ -47,6 +49,21 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         foreach (var instrument in instruments.Where(i => fields.Any(f => f.Name == i.Name)))
             diagnostics.Error(instrument.Location, "duplicate-id", $"'{instrument.Name}' is both a field and an instrument");
 
+        // Step templates (steps: { name: { … } }), used by steps written { uses: name }.
+        var templateEntries = map.Section("steps", "a pathway");
+        for (var i = 0; i < templateEntries.Count; i++)
+        {
+            var template = templateEntries[i];
+            if (template.Value is not YMapping body)
+            {
+                diagnostics.Error(template.Value.Location, "wrong-kind", $"step template '{template.Key.Value}' must be a mapping of a step's keys");
+                continue;
+            }
+            if (body.Find("uses") is { } nested)
+                diagnostics.Error(nested.Key.Location, "wrong-kind", $"step template '{template.Key.Value}' cannot itself use a template");
+            templates[template.Key.Value] = template;
+            templateEnds[template.Value.Location.Line] = i + 1 < templateEntries.Count ? templateEntries[i + 1].Key.Location.Line : int.MaxValue;
+        }
         var tracks = new List<TrackDefinition>();
         if (map.Node("states") is null) diagnostics.Error(map.Location, "missing-key", "a pathway needs 'states'");
         tracks.Add(BindTrack(PathwayDefinition.MainTrack, title, map, map.Location));

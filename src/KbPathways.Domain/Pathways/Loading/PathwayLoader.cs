@@ -75,7 +75,15 @@ public static class PathwayLoader
         var local = new DiagnosticBag();
         var bound = new DefinitionBinder(local).Bind(root, practice, CanonicalHash.Of(root), sources);
         // Validate even after binding errors, so one run reports every problem in the file.
-        if (bound is { } b) DefinitionValidator.Validate(b.Definition, local);
+        if (bound is { } b)
+        {
+            var before = local.Items.Count;
+            DefinitionValidator.Validate(b.Definition, local);
+            // A step made from a template: its errors name the template too.
+            foreach (var t in b.Definition.Tracks.SelectMany(t => t.States.SelectMany(s => s.Transitions).Concat(t.AnyState)).Where(t => t.Template is not null))
+                local.Annotate(before, d => d.Location == t.Location && !d.Message.Contains("step template"),
+                    $" (the step uses template '{t.Template!.Value.Name}' at {t.Template.Value.At.Line}:{t.Template.Value.At.Column})");
+        }
         all.AddRange(local.Items);
         return bound is { } r && r.Complete ? (r.Definition, !local.HasErrors) : null;
     }

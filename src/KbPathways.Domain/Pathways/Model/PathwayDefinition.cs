@@ -169,6 +169,9 @@ public sealed record TransitionDefinition(
 {
     public bool IsInternal => Targets.Count == 0;
 
+    /// <summary>The step template it was made from (<c>uses:</c>), with where that is written; null when none.</summary>
+    public (string Name, SourceLocation At)? Template { get; init; }
+
     /// <summary>Whether the step assigns its track to the person taking it (<c>assign: self</c>) or releases it (<c>assign: release</c>).</summary>
     public AssignAction Assign { get; init; }
 
