@@ -50,6 +50,9 @@ public static class TrajectoryDecider
             throw new PathwayRuleException(RejectionKind.NotPermitted,
                 state.Completed ? "the trajectory is completed" : $"'{cmd.Trigger}' is not possible in state '{state.Tracks[track?.Name ?? PathwayDefinition.MainTrack]}'",
                 permittedTriggers: PermittedTriggers(state, definition, cmd.Caller.Roles));
+        if (Closed(state, track!))
+            throw new PathwayRuleException(RejectionKind.NotPermitted,
+                $"'{cmd.Trigger}' opens once the trajectory has been in '{track!.OpensAfter}'", permittedTriggers: PermittedTriggers(state, definition, cmd.Caller.Roles));
         var role = RoleFor(transition, definition, cmd.Caller.Roles) ?? throw new PathwayRuleException(RejectionKind.Forbidden,
             transition.Roles is { Count: 0 } ? $"'{cmd.Trigger}' is fired by its deadline only"
                 : $"your role may not fire '{cmd.Trigger}'; allowed: {string.Join(", ", transition.Roles ?? definition.Roles.Select(r => r.Name))}");
@@ -85,7 +88,8 @@ public static class TrajectoryDecider
         if (state.Completed) return [];
         return definition.Tracks.SelectMany(track =>
         {
-            var open = new GuardContext(state.Data, state.Scores, state.Counters, GuardContext.NothingPending);
+            if (Closed(state, track)) return [];
+            var open = new GuardContext(state.Data, state.Scores, state.Counters, GuardContext.NothingPending, state.Tracks);
             using var machine = new PathwayMachine(track, state.Tracks[track.Name], t => RoleFor(t, definition, roles) is not null,
                 t => new GuardEvaluator(open with { Pending = t.Accepted }, traced: false));
             return machine.PermittedTriggers;
@@ -93,6 +97,10 @@ public static class TrajectoryDecider
     }
 
     private static readonly ConditionalWeakTable<PathwayDefinition, StrongBox<bool>> HasDecisions = new();
+
+    /// <summary>A track with <c>opensAfter</c> stays in its initial state until the main track has been in that state.</summary>
+    private static bool Closed(Trajectory state, TrackDefinition track) =>
+        track.OpensAfter is { } after && state.Tracks[track.Name] == track.Initial.Name && state.Facts.States.All(v => v.State != after);
 
     /// <summary>The step's own resets and, when it enters (or re-enters) a state, that state's; null when none.</summary>
     private static IReadOnlyList<string>? Resets(TransitionDefinition transition, StateDefinition? entered) =>
@@ -114,7 +122,7 @@ public static class TrajectoryDecider
         IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now, bool explained)
     {
         var context = new GuardContext(Layered<JsonElement>.Over(data, state.Data), Layered<InstrumentScore>.Over(scores, state.Scores),
-            state.Counters, GuardContext.NothingPending);
+            state.Counters, GuardContext.NothingPending, state.Tracks);
         var from = state.Tracks[track.Name];
         var decide = new GuardEvaluator(context, traced: false);
         string? to;
@@ -148,6 +156,15 @@ public static class TrajectoryDecider
         };
         var target = track.FindState(to)!;
         if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));
+        // A step that also moves another track (enters: { track, state }): that track's step and its deadlines.
+        if (transition.Enters is { } enters && definition.Tracks.FirstOrDefault(t => t.Name == enters.Track) is { } other && other.FindState(enters.State) is { } entered)
+        {
+            var was = state.Tracks[other.Name];
+            events.Add(new StepTaken(state.Id, transition.Trigger, other.Name, was, entered.Name, was == entered.Name ? StepKind.Reentry : StepKind.Transition, actor,
+                ImmutableDictionary<string, JsonElement>.Empty, ImmutableDictionary<string, InstrumentScore>.Empty, [], [], [], null,
+                definition.Version, definition.Hash, now));
+            events.AddRange(Arm(state.Id, entered, entered.Deadlines, now));
+        }
         else
         {
             var restart = target.Deadlines.Where(d => transition.RestartsDeadlines.Contains(d.Name)).ToList();

@@ -12,7 +12,8 @@ public sealed record GuardContext(
     IReadOnlyDictionary<string, JsonElement> Data,
     IReadOnlyDictionary<string, InstrumentScore> Scores,
     IReadOnlyDictionary<string, int> Counters,
-    IReadOnlySet<string> Pending)
+    IReadOnlySet<string> Pending,
+    IReadOnlyDictionary<string, string>? Tracks = null)
 {
     public static readonly IReadOnlySet<string> NothingPending = new HashSet<string>();
 }
@@ -65,7 +66,7 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
 
     private bool? Compare(Guard.Compare c)
     {
-        if (c.Subject.Kind != OperandKind.Counter && context.Pending.Contains(c.Subject.Root)) return null;
+        if (c.Subject.Kind is not (OperandKind.Counter or OperandKind.Track) && context.Pending.Contains(c.Subject.Root)) return null;
         var actual = Read(c.Subject);
         var value = c.Values[0] is CounterReference other ? (decimal)context.Counters.GetValueOrDefault(other.Counter) : c.Values[0];
         var result = c.Op switch
@@ -95,6 +96,8 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
         {
             case OperandKind.Counter:
                 return (decimal)context.Counters.GetValueOrDefault(operand.Path);
+            case OperandKind.Track:
+                return context.Tracks?.GetValueOrDefault(operand.Path);
             case OperandKind.Score:
                 if (!context.Scores.TryGetValue(root, out var score)) return null;
                 return member is null ? score.Total : score.Dimensions.TryGetValue(member, out var d) ? d : null;
@@ -125,6 +128,7 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
         Guard.All a => a.Parts.SelectMany(Roots),
         Guard.Any a => a.Parts.SelectMany(Roots),
         Guard.Not n => Roots(n.Inner),
+        Guard.Compare { Subject.Kind: OperandKind.Track } => [],
         Guard.Compare c => [c.Subject.Root],
         _ => [],
     };

@@ -6,7 +6,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 
 internal sealed partial class DefinitionBinder
 {
-    private static readonly string[] SubjectKeys = ["field", "score", "threshold", "counter"];
+    private static readonly string[] SubjectKeys = ["field", "score", "threshold", "counter", "track"];
     private static readonly Dictionary<string, CompareOp> Ops = new()
     {
         ["eq"] = CompareOp.Eq, ["ne"] = CompareOp.Ne, ["lt"] = CompareOp.Lt, ["lte"] = CompareOp.Lte,
@@ -45,7 +45,7 @@ internal sealed partial class DefinitionBinder
         var ops = node.Entries.Where(e => Ops.ContainsKey(e.Key.Value)).ToList();
         if (subjects.Count != 1)
         {
-            diagnostics.Error(node.Location, "guard-shape", "a comparison names exactly one of: field, score, threshold, counter");
+            diagnostics.Error(node.Location, "guard-shape", "a comparison names exactly one of: field, score, threshold, counter, track");
             return null;
         }
         var subject = ResolveOperand(subjects[0]);
@@ -117,6 +117,8 @@ internal sealed partial class DefinitionBinder
             ("threshold", 2) when instrument?.Thresholds.Any(t => t.Name == parts[1]) == true =>
                 new(OperandKind.Threshold, path.Value, FieldType.Boolean),
             ("counter", 1) when counters.Any(c => c.Name == parts[0]) => new(OperandKind.Counter, path.Value, FieldType.Integer),
+            // Another track's state: { track: welzijn, in: [Lopend] }; the track and its states are checked with the whole pathway.
+            ("track", 1) => new(OperandKind.Track, path.Value, FieldType.Enum),
             _ => null,
         };
         if (operand is null)

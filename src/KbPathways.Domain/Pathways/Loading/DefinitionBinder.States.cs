@@ -8,7 +8,7 @@ internal sealed partial class DefinitionBinder
     internal static readonly string[] StateKeys =
         ["label", "description", "initial", "final", "inZorg", "owner", "outcome", "waits", "deadlines", "on", "indicators", "resets"];
     internal static readonly string[] TransitionKeys =
-        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets", "assign", "uses"];
+        ["label", "to", "roles", "requires", "optional", "when", "because", "increments", "restartsDeadlines", "warnings", "indicators", "kbMark", "resets", "assign", "uses", "enters"];
 
     private TrackDefinition BindTrack(string name, string label, MapView map, SourceLocation at)
     {
@@ -104,6 +104,9 @@ internal sealed partial class DefinitionBinder
                     var other => Invalid(other, "'assign' is 'self' (the person taking the step) or 'release'"),
                 },
                 Template = template is null ? null : (template.Key.Value, template.Key.Location),
+                Enters = map.Node("enters") is { } enters && MapView.Of(enters, "'enters'", ["track", "state"], diagnostics) is { } target
+                    && target.Scalar("track", "'enters'", required: true) is { } t && target.Scalar("state", "'enters'", required: true) is { } st
+                    ? (t.Value, st.Value, enters.Location) : null,
             });
             if (template is not null) diagnostics.Annotate(before, d => Within(d.Location, template.Value.Location),
                 $" (in step template '{template.Key.Value}', used by '{entry.Key.Value}' at {entry.Key.Location.Line}:{entry.Key.Location.Column})");

@@ -69,11 +69,12 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         tracks.Add(BindTrack(PathwayDefinition.MainTrack, title, map, map.Location));
         foreach (var entry in map.Section("tracks", "a pathway"))
         {
-            var track = MapView.Of(entry.Value, $"track '{entry.Key.Value}'", ["label", "states", "anyState"], diagnostics);
+            var track = MapView.Of(entry.Value, $"track '{entry.Key.Value}'", ["label", "states", "anyState", "opensAfter"], diagnostics);
             if (track is null) continue;
             if (entry.Key.Value == PathwayDefinition.MainTrack)
                 diagnostics.Error(entry.Key.Location, "duplicate-id", "'main' is the name of the top-level states; choose another track name");
-            tracks.Add(BindTrack(entry.Key.Value, track.Text("label", "a track") ?? entry.Key.Value, track, entry.Key.Location));
+            tracks.Add(BindTrack(entry.Key.Value, track.Text("label", "a track") ?? entry.Key.Value, track, entry.Key.Location)
+                with { OpensAfter = track.Scalar("opensAfter", "a track")?.Value });
         }
 
         var definition = new PathwayDefinition(

@@ -11,6 +11,7 @@ internal static class DefinitionValidator
         var v = new Checker(d, diagnostics);
         foreach (var track in d.Tracks) v.CheckTrack(track);
         v.CheckUniqueness();
+        v.CheckTracksTogether();
     }
 
     private sealed class Checker(PathwayDefinition d, DiagnosticBag diagnostics)
@@ -103,6 +104,54 @@ internal static class DefinitionValidator
                         queue.Enqueue(next);
             foreach (var state in track.States.Where(s => !seen.Contains(s.Name)))
                 diagnostics.Error(state.Location, "unreachable-state", $"state '{state.Name}' cannot be reached from '{initial.Name}'");
+        }
+
+        /// <summary>What tracks say of each other: guards on a track's state, steps that enter another track, opensAfter.</summary>
+        public void CheckTracksTogether()
+        {
+            foreach (var track in d.Tracks)
+            {
+                if (track.OpensAfter is { } after && d.Main.FindState(after) is null)
+                    diagnostics.Error(track.Location, "unknown-state", $"track '{track.Name}' opens after '{after}', which is not a state of the main track"
+                        + Scenarios.ScenarioRunner.Suggest(after, d.Main.States.Select(s => s.Name)));
+                foreach (var t in track.States.SelectMany(s => s.Transitions).Concat(track.AnyState))
+                {
+                    if (t.Enters is { } e)
+                    {
+                        var other = d.Tracks.FirstOrDefault(x => x.Name == e.Track);
+                        if (other is null || other == track)
+                            diagnostics.Error(e.At, "unknown-track", other is null
+                                ? $"transition '{t.Trigger}' enters track '{e.Track}', which is not a track{Scenarios.ScenarioRunner.Suggest(e.Track, d.Tracks.Select(x => x.Name))}"
+                                : $"transition '{t.Trigger}' enters its own track: use 'to'");
+                        else if (other.FindState(e.State) is null)
+                            diagnostics.Error(e.At, "unknown-state", $"transition '{t.Trigger}' enters '{e.State}', which is not a state of track '{e.Track}'"
+                                + Scenarios.ScenarioRunner.Suggest(e.State, other.States.Select(s => s.Name)));
+                    }
+                    foreach (var guard in Guards(t))
+                        foreach (var compare in Compares(guard).Where(c => c.Subject.Kind == OperandKind.Track))
+                        {
+                            var target = d.Tracks.FirstOrDefault(x => x.Name == compare.Subject.Path);
+                            if (target is null)
+                                diagnostics.Error(compare.Location, "unknown-track", $"guard refers to track '{compare.Subject.Path}', which is not a track"
+                                    + Scenarios.ScenarioRunner.Suggest(compare.Subject.Path, d.Tracks.Select(x => x.Name)));
+                            else foreach (var state in compare.Values.OfType<string>().Where(v => target.FindState(v) is null))
+                                diagnostics.Error(compare.Location, "unknown-state", $"guard compares track '{target.Name}' with '{state}', which is not one of its states"
+                                    + Scenarios.ScenarioRunner.Suggest(state, target.States.Select(s => s.Name)));
+                        }
+                }
+            }
+
+            static IEnumerable<Guard> Guards(TransitionDefinition t) =>
+                new[] { t.When }.Concat(t.Targets.Select(o => o.When)).Concat(t.Warnings.Select(w => (Guard?)w.When)).OfType<Guard>();
+
+            static IEnumerable<Guard.Compare> Compares(Guard g) => g switch
+            {
+                Guard.All a => a.Parts.SelectMany(Compares),
+                Guard.Any a => a.Parts.SelectMany(Compares),
+                Guard.Not n => Compares(n.Inner),
+                Guard.Compare c => [c],
+                _ => [],
+            };
         }
 
         public void CheckUniqueness()

@@ -26,7 +26,7 @@ public sealed record CounterReference(string Counter)
 
 public enum CompareOp { Eq, Ne, Lt, Lte, Gt, Gte, In, NotIn, Present, Contains }
 
-public enum OperandKind { Field, Score, Threshold, Counter }
+public enum OperandKind { Field, Score, Threshold, Counter, Track }
 
 /// <summary>
 /// What a comparison looks at: a field (or an instrument item, <c>gfi.boodschappen</c>), an instrument score
@@ -45,6 +45,7 @@ public sealed record Operand(OperandKind Kind, string Path, FieldType Type)
         OperandKind.Score => $"score({Path})",
         OperandKind.Threshold => $"threshold({Path})",
         OperandKind.Counter => $"counter({Path})",
+        OperandKind.Track => $"track({Path})",
         _ => Path,
     };
 }

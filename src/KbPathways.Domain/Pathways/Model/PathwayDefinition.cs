@@ -93,6 +93,9 @@ public sealed record TrackDefinition(
     IReadOnlyList<TransitionDefinition> AnyState,
     SourceLocation Location)
 {
+    /// <summary>A main-track state the trajectory must have been in before this track can leave its initial state (<c>opensAfter:</c>).</summary>
+    public string? OpensAfter { get; init; }
+
     public StateDefinition Initial => States.First(s => s.Initial);
 
     /// <summary>The state called <paramref name="name"/>, or null (a loop: a track has a handful of states).</summary>
@@ -168,6 +171,9 @@ public sealed record TransitionDefinition(
     SourceLocation Location)
 {
     public bool IsInternal => Targets.Count == 0;
+
+    /// <summary>Another track's state this step puts that track in, beside its own move (<c>enters: { track, state }</c>).</summary>
+    public (string Track, string State, SourceLocation At)? Enters { get; init; }
 
     /// <summary>The step template it was made from (<c>uses:</c>), with where that is written; null when none.</summary>
     public (string Name, SourceLocation At)? Template { get; init; }
