@@ -122,7 +122,7 @@ public static class TrajectoryDecider
         IReadOnlyDictionary<string, InstrumentScore> scores, ScheduledDeadline? deadline, DateTimeOffset now, bool explained)
     {
         var context = new GuardContext(Layered<JsonElement>.Over(data, state.Data), Layered<InstrumentScore>.Over(scores, state.Scores),
-            state.Counters, GuardContext.NothingPending, state.Tracks);
+            state.Counters, GuardContext.NothingPending, state.Tracks, data);
         var from = state.Tracks[track.Name];
         var decide = new GuardEvaluator(context, traced: false);
         string? to;

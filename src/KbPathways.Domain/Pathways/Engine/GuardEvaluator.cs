@@ -13,7 +13,8 @@ public sealed record GuardContext(
     IReadOnlyDictionary<string, InstrumentScore> Scores,
     IReadOnlyDictionary<string, int> Counters,
     IReadOnlySet<string> Pending,
-    IReadOnlyDictionary<string, string>? Tracks = null)
+    IReadOnlyDictionary<string, string>? Tracks = null,
+    IReadOnlyDictionary<string, JsonElement>? StepData = null)
 {
     public static readonly IReadOnlySet<string> NothingPending = new HashSet<string>();
 }
@@ -25,6 +26,8 @@ public sealed record GuardContext(
 /// </summary>
 public sealed class GuardEvaluator(GuardContext context, bool traced = true)
 {
+    private static readonly IReadOnlyDictionary<string, JsonElement> EmptyData = new Dictionary<string, JsonElement>();
+
     private readonly List<GuardTrace> traces = [];
 
     /// <summary>Every comparison evaluated, in order (none when created with <c>traced: false</c>, to only decide).</summary>
@@ -66,7 +69,8 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
 
     private bool? Compare(Guard.Compare c)
     {
-        if (c.Subject.Kind is not (OperandKind.Counter or OperandKind.Track) && context.Pending.Contains(c.Subject.Root)) return null;
+        if (c.Subject.Kind is not (OperandKind.Counter or OperandKind.Track) && c.Subject.Scope != FieldScope.Recorded
+            && context.Pending.Contains(c.Subject.Root)) return null;
         var actual = Read(c.Subject);
         var value = c.Values[0] is CounterReference other ? (decimal)context.Counters.GetValueOrDefault(other.Counter) : c.Values[0];
         var result = c.Op switch
@@ -104,7 +108,8 @@ public sealed class GuardEvaluator(GuardContext context, bool traced = true)
             case OperandKind.Threshold:
                 return context.Scores.TryGetValue(root, out var s) && s.Thresholds.TryGetValue(member!, out var t) ? t : null;
             default:
-                if (!context.Data.TryGetValue(root, out var value)) return null;
+                var source = operand.Scope == FieldScope.Step ? context.StepData ?? EmptyData : context.Data;
+                if (!source.TryGetValue(root, out var value)) return null;
                 if (member is not null && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(member, out value))) return null;
                 return value.ValueKind == JsonValueKind.Null ? null : DataValues.Typed(operand.Type, value);
         }

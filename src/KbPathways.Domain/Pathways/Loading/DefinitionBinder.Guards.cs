@@ -6,7 +6,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 
 internal sealed partial class DefinitionBinder
 {
-    private static readonly string[] SubjectKeys = ["field", "score", "threshold", "counter", "track"];
+    private static readonly string[] SubjectKeys = ["field", "recorded", "score", "threshold", "counter", "track"];
     private static readonly Dictionary<string, CompareOp> Ops = new()
     {
         ["eq"] = CompareOp.Eq, ["ne"] = CompareOp.Ne, ["lt"] = CompareOp.Lt, ["lte"] = CompareOp.Lte,
@@ -45,7 +45,7 @@ internal sealed partial class DefinitionBinder
         var ops = node.Entries.Where(e => Ops.ContainsKey(e.Key.Value)).ToList();
         if (subjects.Count != 1)
         {
-            diagnostics.Error(node.Location, "guard-shape", "a comparison names exactly one of: field, score, threshold, counter, track");
+            diagnostics.Error(node.Location, "guard-shape", "a comparison names exactly one of: field, recorded, score, threshold, counter, track");
             return null;
         }
         var subject = ResolveOperand(subjects[0]);
@@ -98,6 +98,9 @@ internal sealed partial class DefinitionBinder
         _ => type != FieldType.List,
     };
 
+    /// <summary><c>recorded:</c> reads what was recorded; <c>field:</c> reads this step's data in language 2, both in language 1.</summary>
+    private FieldScope Scope(string key) => key == "recorded" ? FieldScope.Recorded : language >= 2 ? FieldScope.Step : FieldScope.Any;
+
     private Operand? ResolveOperand(YEntry entry)
     {
         if (entry.Value is not YScalar { IsNull: false } path)
@@ -109,8 +112,8 @@ internal sealed partial class DefinitionBinder
         var instrument = instruments.FirstOrDefault(i => i.Name == parts[0]);
         Operand? operand = (entry.Key.Value, parts.Length) switch
         {
-            ("field", 1) => fields.FirstOrDefault(f => f.Name == parts[0]) is { } f ? new(OperandKind.Field, f.Name, f.Type) : null,
-            ("field", 2) => instrument?.FindItem(parts[1]) is { } item ? new(OperandKind.Field, path.Value, item.Field.Type) : null,
+            ("field" or "recorded", 1) => fields.FirstOrDefault(f => f.Name == parts[0]) is { } f ? new(OperandKind.Field, f.Name, f.Type) { Scope = Scope(entry.Key.Value) } : null,
+            ("field" or "recorded", 2) => instrument?.FindItem(parts[1]) is { } item ? new(OperandKind.Field, path.Value, item.Field.Type) { Scope = Scope(entry.Key.Value) } : null,
             ("score", 1) when instrument is { IsScored: true } => new(OperandKind.Score, path.Value, FieldType.Decimal),
             ("score", 2) when instrument is { IsScored: true } && instrument.Dimensions.Contains(parts[1]) =>
                 new(OperandKind.Score, path.Value, FieldType.Decimal),
@@ -124,7 +127,8 @@ internal sealed partial class DefinitionBinder
         if (operand is null)
             diagnostics.Error(path.Location, "unknown-field", entry.Key.Value switch
             {
-                "field" => $"guard refers to '{path.Value}', which is not a declared field or instrument item",
+                "field" or "recorded" => $"guard refers to '{path.Value}', which is not a declared field or instrument item"
+                    + Scenarios.ScenarioRunner.Suggest(path.Value, fields.Select(f => f.Name)),
                 "score" => $"guard refers to score '{path.Value}', which is not a scored instrument or one of its dimensions",
                 "threshold" => $"guard refers to threshold '{path.Value}'; write <instrument>.<threshold> with a declared threshold",
                 _ => $"guard refers to counter '{path.Value}', which is not declared under 'counters'",

@@ -11,7 +11,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
     internal static readonly string[] RootKeys =
-        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start", "steps"];
+        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start", "steps", "language"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
     private readonly List<FieldDefinition> fields = [];
@@ -19,6 +19,7 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
     private readonly List<CounterDefinition> counters = [];
     private readonly Dictionary<string, YEntry> templates = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> templateEnds = [];
+    private int language = 1;
 
     public (PathwayDefinition Definition, bool Complete)? Bind(YNode root, string? practice, string hash, IReadOnlyList<PathwaySource> sources)
     {
@@ -29,6 +30,12 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
         if (id is not null && !IsName(id.Value))
             diagnostics.Error(id.Location, "invalid-name", $"pathway id '{id.Value}' may hold only letters, digits, '-' and '_'");
         var version = Integer(map.Scalar("version", "a pathway", required: true), "version") ?? 0;
+        // The edition of the language the file is written in: text without it keeps language 1's meaning for good.
+        if (map.Scalar("language", "a pathway") is { } edition)
+        {
+            if (edition.Value is "1" or "2") language = int.Parse(edition.Value);
+            else diagnostics.Error(edition.Location, "invalid-value", $"'language' is 1 or 2, not '{edition.Value}'");
+        }
         if (version < 1 && map.Node("version") is { } v) diagnostics.Error(v.Location, "out-of-range", "version must be 1 or higher");
         var title = map.Text("title", "a pathway", required: true) ?? id?.Value ?? "";
 
@@ -85,6 +92,7 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
             IndicatorWindows = BindIndicatorWindows(map),
             YearlyReview = BindYearlyReview(map, tracks),
             StartRequires = BindStart(map),
+            Language = language,
         };
         return (definition, id is not null);
     }

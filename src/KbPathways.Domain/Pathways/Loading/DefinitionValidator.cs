@@ -12,6 +12,7 @@ internal static class DefinitionValidator
         foreach (var track in d.Tracks) v.CheckTrack(track);
         v.CheckUniqueness();
         v.CheckTracksTogether();
+        v.CheckScopes();
     }
 
     private sealed class Checker(PathwayDefinition d, DiagnosticBag diagnostics)
@@ -153,6 +154,36 @@ internal static class DefinitionValidator
                 _ => [],
             };
         }
+
+        /// <summary>
+        /// A guard that reads a field its step neither requires nor accepts reads what an earlier step recorded: in
+        /// language 1 that is silent today, so it is a warning; in language 2 it must be written <c>recorded:</c>.
+        /// </summary>
+        public void CheckScopes()
+        {
+            foreach (var track in d.Tracks)
+            foreach (var t in track.States.SelectMany(s => s.Transitions).Concat(track.AnyState))
+            foreach (var guard in new[] { t.When }.Concat(t.Targets.Select(o => o.When)).Concat(t.Warnings.Select(w => (Guard?)w.When)).OfType<Guard>())
+            foreach (var compare in Compares(guard).Where(c => c.Subject.Kind == OperandKind.Field && c.Subject.Scope != FieldScope.Recorded
+                         && !t.Accepted.Contains(c.Subject.Root)))
+            {
+                if (d.Language >= 2)
+                    diagnostics.Error(compare.Location, "guard-scope", $"transition '{t.Trigger}' compares '{compare.Subject.Path}', which the step does not take; "
+                        + $"to read what was recorded before, write {{ recorded: {compare.Subject.Path} }}");
+                else
+                    diagnostics.Warning(compare.Location, "guard-reads-earlier", $"transition '{t.Trigger}' compares '{compare.Subject.Path}', which the step neither requires "
+                        + $"nor accepts: it reads what an earlier step recorded; say so with 'language: 2' and {{ recorded: {compare.Subject.Path} }}");
+            }
+        }
+
+        private static IEnumerable<Guard.Compare> Compares(Guard g) => g switch
+        {
+            Guard.All a => a.Parts.SelectMany(Compares),
+            Guard.Any a => a.Parts.SelectMany(Compares),
+            Guard.Not n => Compares(n.Inner),
+            Guard.Compare c => [c],
+            _ => [],
+        };
 
         public void CheckUniqueness()
         {

@@ -28,12 +28,21 @@ public enum CompareOp { Eq, Ne, Lt, Lte, Gt, Gte, In, NotIn, Present, Contains }
 
 public enum OperandKind { Field, Score, Threshold, Counter, Track }
 
+public enum FieldScope { Any, Step, Recorded }
+
 /// <summary>
 /// What a comparison looks at: a field (or an instrument item, <c>gfi.boodschappen</c>), an instrument score
 /// (<c>gfi</c> or a dimension <c>gfi.lichamelijk</c>), a threshold outcome (<c>gfi.kwetsbaar</c>) or a counter.
 /// </summary>
 public sealed record Operand(OperandKind Kind, string Path, FieldType Type)
 {
+    /// <summary>
+    /// Which data a field comparison reads (issue 23 item 2): <see cref="FieldScope.Any"/> this step's data over everything
+    /// recorded before (language 1, today's meaning), <see cref="FieldScope.Step"/> this step's data only (<c>field:</c> in
+    /// language 2), <see cref="FieldScope.Recorded"/> what was recorded up to and with this step (<c>recorded:</c>).
+    /// </summary>
+    public FieldScope Scope { get; init; }
+
     /// <summary>The field, instrument or counter the path starts with (<c>gfi</c> of <c>gfi.lichamelijk</c>).</summary>
     public string Root { get; } = Path.Split('.')[0];
 
@@ -46,6 +55,7 @@ public sealed record Operand(OperandKind Kind, string Path, FieldType Type)
         OperandKind.Threshold => $"threshold({Path})",
         OperandKind.Counter => $"counter({Path})",
         OperandKind.Track => $"track({Path})",
+        OperandKind.Field when Scope == FieldScope.Recorded => $"recorded({Path})",
         _ => Path,
     };
 }

@@ -32,6 +32,12 @@ public sealed record PathwayDefinition(
     /// </summary>
     public IReadOnlyDictionary<string, IsoPeriod> IndicatorWindows { get; init; } = new Dictionary<string, IsoPeriod>();
 
+    /// <summary>
+    /// The edition of the language the text is written in (<c>language: 2</c>); 1 when it does not say. In 2 a guard's
+    /// <c>field:</c> reads this step's data only, and <c>recorded:</c> what was recorded before.
+    /// </summary>
+    public int Language { get; init; } = 1;
+
     /// <summary>The fields a trajectory must be started with (<c>start: { requires: [...] }</c>); empty when it needs none.</summary>
     public IReadOnlyList<string> StartRequires { get; init; } = [];
 
