@@ -30,7 +30,7 @@ public static class TrajectoryDecider
             new TrajectoryStarted(cmd.TrajectoryId, cmd.PatientId, cmd.Practice, definition.Id, definition.Version,
                 definition.Hash, tracks, cmd.Data, actor, now),
         };
-        foreach (var track in definition.Tracks) events.AddRange(Arm(cmd.TrajectoryId, track.Initial, track.Initial.Deadlines, now));
+        foreach (var track in definition.Tracks) events.AddRange(Arm(cmd.TrajectoryId, track.Initial, track.Initial.Deadlines, now, definition.Calendar));
         return events;
     }
 
@@ -155,7 +155,7 @@ public static class TrajectoryDecider
                 transition.Assign switch { AssignAction.Self => actor.UserId, AssignAction.Release => "", _ => null }),
         };
         var target = track.FindState(to)!;
-        if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now));
+        if (kind != StepKind.Internal) events.AddRange(Arm(state.Id, target, target.Deadlines, now, definition.Calendar));
         // A step that also moves another track (enters: { track, state }): that track's step and its deadlines.
         if (transition.Enters is { } enters && definition.Tracks.FirstOrDefault(t => t.Name == enters.Track) is { } other && other.FindState(enters.State) is { } entered)
         {
@@ -163,14 +163,15 @@ public static class TrajectoryDecider
             events.Add(new StepTaken(state.Id, transition.Trigger, other.Name, was, entered.Name, was == entered.Name ? StepKind.Reentry : StepKind.Transition, actor,
                 ImmutableDictionary<string, JsonElement>.Empty, ImmutableDictionary<string, InstrumentScore>.Empty, [], [], [], null,
                 definition.Version, definition.Hash, now));
-            events.AddRange(Arm(state.Id, entered, entered.Deadlines, now));
+            events.AddRange(Arm(state.Id, entered, entered.Deadlines, now, definition.Calendar));
         }
         else
         {
             var restart = target.Deadlines.Where(d => transition.RestartsDeadlines.Contains(d.Name)).ToList();
-            events.AddRange(Arm(state.Id, target, restart, now));
+            events.AddRange(Arm(state.Id, target, restart, now, definition.Calendar));
             if (deadline is not null && target.Deadlines.FirstOrDefault(d => d.Name == deadline.Name) is { Repeat: true } again && !restart.Contains(again))
-                events.Add(new DeadlineScheduled(state.Id, again.Name, track.Name, to, again.Fires, again.After.AddTo(deadline.DueAt), now));
+                // The next one counts from the moment the last was due, not from now: a missed moment does not shift the rest.
+                events.Add(new DeadlineScheduled(state.Id, again.Name, track.Name, to, again.Fires, DeadlineCalendar.Due(again, definition.Calendar, deadline.DueAt), now));
         }
         if (target.Final && track.Name == PathwayDefinition.MainTrack)
             events.Add(new TrajectoryCompleted(state.Id, to, target.Outcome, now));
@@ -185,8 +186,8 @@ public static class TrajectoryDecider
             if (option.When is null || explain.Evaluate(option.When) == true) break;
     }
 
-    private static IEnumerable<object> Arm(Guid id, StateDefinition state, IEnumerable<DeadlineDefinition> deadlines, DateTimeOffset now) =>
-        deadlines.Select(d => new DeadlineScheduled(id, d.Name, state.Track, state.Name, d.Fires, d.After.AddTo(now), now));
+    private static IEnumerable<object> Arm(Guid id, StateDefinition state, IEnumerable<DeadlineDefinition> deadlines, DateTimeOffset now, CalendarRule? calendar) =>
+        deadlines.Select(d => new DeadlineScheduled(id, d.Name, state.Track, state.Name, d.Fires, DeadlineCalendar.Due(d, calendar, now), now));
 
     private static (TrackDefinition? Track, TransitionDefinition? Transition) Locate(Trajectory state, PathwayDefinition definition, string trigger)
     {

@@ -51,7 +51,7 @@ internal sealed partial class DefinitionBinder
     private DeadlineDefinition? BindDeadline(YEntry entry)
     {
         var what = $"deadline '{entry.Key.Value}'";
-        var map = MapView.Of(entry.Value, what, ["label", "after", "fires", "repeat"], diagnostics);
+        var map = MapView.Of(entry.Value, what, ["label", "after", "fires", "repeat", "at", "workingDays", "on"], diagnostics);
         if (map is null) return null;
         var after = Resolve(map.Scalar("after", what, required: true));
         var fires = map.Scalar("fires", what, required: true);
@@ -59,8 +59,42 @@ internal sealed partial class DefinitionBinder
         if (after is not null && !IsoPeriod.TryParse(after.Value, out period))
             diagnostics.Error(after.Location, "invalid-period", $"'{after.Value}' is not an ISO 8601 period such as P6W, P3M or P1Y");
         if (after is null || fires is null) return null;
+        TimeOnly? at = null;
+        if (map.Scalar("at", what) is { } time)
+        {
+            if (TimeOnly.TryParseExact(time.Value, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)) at = t;
+            else diagnostics.Error(time.Location, "invalid-value", $"'at' of {what} is a time of day such as \"09:00\", not '{time.Value}'");
+        }
+        var on = new List<DayOfWeek>();
+        foreach (var day in map.Names("on", what) ?? [])
+        {
+            if (Weekdays.TryGetValue(day.Value, out var d)) on.Add(d);
+            else diagnostics.Error(day.Location, "invalid-value", $"'{day.Value}' is not a weekday: ma, di, wo, do, vr, za or zo");
+        }
         return new DeadlineDefinition(entry.Key.Value, map.Text("label", what) ?? entry.Key.Value, period, fires.Value,
-            map.Bool("repeat", what, false), entry.Key.Location);
+            map.Bool("repeat", what, false), entry.Key.Location) { At = at, WorkingDays = map.Bool("workingDays", what, false), On = on };
+    }
+
+    private static readonly Dictionary<string, DayOfWeek> Weekdays = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["ma"] = DayOfWeek.Monday, ["di"] = DayOfWeek.Tuesday, ["wo"] = DayOfWeek.Wednesday, ["do"] = DayOfWeek.Thursday,
+        ["vr"] = DayOfWeek.Friday, ["za"] = DayOfWeek.Saturday, ["zo"] = DayOfWeek.Sunday,
+    };
+
+    /// <summary><c>calendar: { timeZone: Europe/Amsterdam, holidays: [2026-12-25, …] }</c>.</summary>
+    private CalendarRule? BindCalendar(MapView root)
+    {
+        if (root.Node("calendar") is not { } node || MapView.Of(node, "calendar", ["timeZone", "holidays"], diagnostics) is not { } map) return null;
+        var zone = map.Scalar("timeZone", "calendar", required: true);
+        if (zone is not null && !Engine.DeadlineCalendar.Known(zone.Value))
+            diagnostics.Error(zone.Location, "invalid-value", $"'{zone.Value}' is not a time zone (e.g. Europe/Amsterdam)");
+        var holidays = new HashSet<DateOnly>();
+        foreach (var day in map.Names("holidays", "calendar") ?? [])
+        {
+            if (DateOnly.TryParseExact(day.Value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date)) holidays.Add(date);
+            else diagnostics.Error(day.Location, "invalid-value", $"holiday '{day.Value}' is not a date (yyyy-mm-dd)");
+        }
+        return zone is null ? null : new CalendarRule(zone.Value, holidays, map.Location);
     }
 
     private List<TransitionDefinition> BindTransitions(IReadOnlyList<YEntry> entries)

@@ -11,7 +11,7 @@ namespace KbPathways.Domain.Pathways.Loading;
 internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 {
     internal static readonly string[] RootKeys =
-        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start", "steps", "language"];
+        ["id", "version", "title", "description", "roles", "settings", "fields", "instruments", "counters", "states", "anyState", "tracks", "careStatus", "indicatorWindows", "yearlyReview", "start", "steps", "language", "calendar"];
 
     private readonly Dictionary<string, YScalar> settings = new(StringComparer.Ordinal);
     private readonly List<FieldDefinition> fields = [];
@@ -93,6 +93,7 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
             YearlyReview = BindYearlyReview(map, tracks),
             StartRequires = BindStart(map),
             Language = language,
+            Calendar = BindCalendar(map),
         };
         return (definition, id is not null);
     }

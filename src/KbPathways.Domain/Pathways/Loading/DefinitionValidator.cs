@@ -52,6 +52,9 @@ internal static class DefinitionValidator
                 if (track.TransitionsFrom(state).FirstOrDefault(t => t.Trigger == deadline.Fires) is { Requires.Count: > 0 } needsData)
                     diagnostics.Error(deadline.Location, "deadline-needs-data",
                         $"deadline '{deadline.Name}' fires '{needsData.Trigger}', which requires data a timer cannot give");
+            foreach (var deadline in state.Deadlines.Where(x => x.UsesCalendar && d.Calendar is null))
+                diagnostics.Error(deadline.Location, "calendar-needed",
+                    $"deadline '{deadline.Name}' falls due at a time of day, on working days or on weekdays: give the pathway a 'calendar' with its timeZone");
             foreach (var dup in state.Deadlines.GroupBy(x => x.Name).Where(g => g.Count() > 1))
                 diagnostics.Error(dup.Last().Location, "duplicate-id", $"deadline '{dup.Key}' is declared twice in '{state.Name}'");
             foreach (var t in state.Transitions) CheckTransition(track, state, t);

@@ -38,6 +38,9 @@ public sealed record PathwayDefinition(
     /// </summary>
     public int Language { get; init; } = 1;
 
+    /// <summary>The calendar deadlines fall due on (<c>calendar:</c>); null: periods are added in UTC, as edition 1 did.</summary>
+    public CalendarRule? Calendar { get; init; }
+
     /// <summary>The fields a trajectory must be started with (<c>start: { requires: [...] }</c>); empty when it needs none.</summary>
     public IReadOnlyList<string> StartRequires { get; init; } = [];
 
@@ -154,7 +157,22 @@ public sealed record DeadlineDefinition(
     IsoPeriod After,
     string Fires,
     bool Repeat,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>The time of day it falls due (<c>at: "09:00"</c>), on the practice's calendar.</summary>
+    public TimeOnly? At { get; init; }
+
+    /// <summary>Days count as working days, and it falls due on one (weekends and the practice's holidays skipped).</summary>
+    public bool WorkingDays { get; init; }
+
+    /// <summary>It falls due on the next of these weekdays (<c>on: [ma, wo, vr]</c>).</summary>
+    public IReadOnlyList<DayOfWeek> On { get; init; } = [];
+
+    public bool UsesCalendar => At is not null || WorkingDays || On.Count > 0;
+}
+
+/// <summary>The practice's calendar for deadlines (<c>calendar: { timeZone, holidays }</c>); an overlay sets its own holidays.</summary>
+public sealed record CalendarRule(string TimeZone, IReadOnlySet<DateOnly> Holidays, SourceLocation Location);
 
 /// <summary>
 /// One step. No <see cref="Targets"/> means an internal step (the state stays, deadlines keep running);
