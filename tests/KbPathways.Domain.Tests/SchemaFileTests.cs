@@ -12,7 +12,8 @@ namespace KbPathways.Domain.Tests;
 /// </summary>
 public class SchemaFileTests
 {
-    private static readonly JsonSchema Schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(ShippedPathwayTests.Root, "pathway.schema.json")));
+    /// <summary>Parsed once for every test: a schema's $id is registered globally, so a second parse of it fails.</summary>
+    internal static readonly JsonSchema Schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(ShippedPathwayTests.Root, "pathway.schema.json")));
 
     public static TheoryData<string> Files =>
         [.. Directory.EnumerateFiles(ShippedPathwayTests.Root, "*.yaml", SearchOption.AllDirectories)
@@ -30,7 +31,7 @@ public class SchemaFileTests
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")).Take(20)));
     }
 
-    private static readonly JsonSchema ScenarioSchema = JsonSchema.FromText(File.ReadAllText(Path.Combine(ShippedPathwayTests.Root, "scenarios.schema.json")));
+    internal static readonly JsonSchema ScenarioSchema = JsonSchema.FromText(File.ReadAllText(Path.Combine(ShippedPathwayTests.Root, "scenarios.schema.json")));
 
     [Theory]
     [MemberData(nameof(ShippedPathwayTests.ScenarioFiles), MemberType = typeof(ShippedPathwayTests))]

@@ -70,4 +70,16 @@ public class TemplateTests
         text.Split('\n')[error.Location.Line - 1].ShouldContain("afsluiten: { uses: afsluiten }");
         error.Message.ShouldContain("the step uses template 'afsluiten' at");
     }
+
+    [Fact]
+    public void Given_a_mistake_in_the_use_not_the_template_Then_it_is_not_said_to_be_in_the_template()
+    {
+        // The last template: its span ends where the next top-level key starts, not at the end of the file (the fuzz test found it).
+        var text = With(Template).Replace("afsluiten: { uses: afsluiten, roles: [huisarts] }", "afsluiten: { uses: afsluiten, roles: [huisarts], assign: ik }");
+
+        var error = PathwayLoader.Load("t.yaml", text).Errors.Single(e => e.Rule == "invalid-value");
+
+        text.Split('\n')[error.Location.Line - 1].ShouldContain("assign: ik");
+        error.Message.ShouldNotContain("in step template");
+    }
 }

@@ -58,6 +58,10 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
 
         // Step templates (steps: { name: { … } }), used by steps written { uses: name }.
         var templateEntries = map.Section("steps", "a pathway");
+        // Where the steps section ends: the next top-level key (a template's span runs to the next template or there).
+        var rootEntries = ((YMapping)root).Entries;
+        var stepsAt = rootEntries.ToList().FindIndex(e => e.Key.Value == "steps");
+        var sectionEnd = stepsAt >= 0 && stepsAt + 1 < rootEntries.Count ? rootEntries[stepsAt + 1].Key.Location.Line : int.MaxValue;
         for (var i = 0; i < templateEntries.Count; i++)
         {
             var template = templateEntries[i];
@@ -69,7 +73,7 @@ internal sealed partial class DefinitionBinder(DiagnosticBag diagnostics)
             if (body.Find("uses") is { } nested)
                 diagnostics.Error(nested.Key.Location, "wrong-kind", $"step template '{template.Key.Value}' cannot itself use a template");
             templates[template.Key.Value] = template;
-            templateEnds[template.Value.Location.Line] = i + 1 < templateEntries.Count ? templateEntries[i + 1].Key.Location.Line : int.MaxValue;
+            templateEnds[template.Value.Location.Line] = i + 1 < templateEntries.Count ? templateEntries[i + 1].Key.Location.Line : sectionEnd;
         }
         var tracks = new List<TrackDefinition>();
         if (map.Node("states") is null) diagnostics.Error(map.Location, "missing-key", "a pathway needs 'states'");
