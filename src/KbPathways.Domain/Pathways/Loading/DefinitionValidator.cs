@@ -145,17 +145,6 @@ internal static class DefinitionValidator
                 }
             }
 
-            static IEnumerable<Guard> Guards(TransitionDefinition t) =>
-                new[] { t.When }.Concat(t.Targets.Select(o => o.When)).Concat(t.Warnings.Select(w => (Guard?)w.When)).OfType<Guard>();
-
-            static IEnumerable<Guard.Compare> Compares(Guard g) => g switch
-            {
-                Guard.All a => a.Parts.SelectMany(Compares),
-                Guard.Any a => a.Parts.SelectMany(Compares),
-                Guard.Not n => Compares(n.Inner),
-                Guard.Compare c => [c],
-                _ => [],
-            };
         }
 
         /// <summary>
@@ -166,7 +155,7 @@ internal static class DefinitionValidator
         {
             foreach (var track in d.Tracks)
             foreach (var t in track.States.SelectMany(s => s.Transitions).Concat(track.AnyState))
-            foreach (var guard in new[] { t.When }.Concat(t.Targets.Select(o => o.When)).Concat(t.Warnings.Select(w => (Guard?)w.When)).OfType<Guard>())
+            foreach (var guard in Guards(t))
             foreach (var compare in Compares(guard).Where(c => c.Subject.Kind == OperandKind.Field && c.Subject.Scope != FieldScope.Recorded
                          && !t.Accepted.Contains(c.Subject.Root)))
             {
@@ -178,6 +167,10 @@ internal static class DefinitionValidator
                         + $"nor accepts: it reads what an earlier step recorded; say so with 'language: 2' and {{ recorded: {compare.Subject.Path} }}");
             }
         }
+
+        /// <summary>Every guard of a step: its condition, its targets' and its warnings'.</summary>
+        private static IEnumerable<Guard> Guards(TransitionDefinition t) =>
+            new[] { t.When }.Concat(t.Targets.Select(o => o.When)).Concat(t.Warnings.Select(w => (Guard?)w.When)).OfType<Guard>();
 
         private static IEnumerable<Guard.Compare> Compares(Guard g) => g switch
         {
