@@ -62,7 +62,7 @@ public sealed class AccessLogIntegrityTests : IAsyncLifetime
     private async Task<(int Exit, string Output)> Command()
     {
         var output = new StringWriter();
-        var exit = await StoreCommand.RunAsync(["access-log", "verify", $"--ConnectionStrings:Postgres={postgres.ConnectionString}",
+        var exit = await KbCommandLine.RunAsync(["access-log", "verify", $"--ConnectionStrings:Postgres={postgres.ConnectionString}",
             $"--Pathways:Path={Path.Combine(HostFixture.RepoRoot, "pathways")}", $"--AccessLog:HeadFile={Store.Signing.HeadFile}",
             "--Logging:LogLevel:Default=Warning"], output, output);
         return (exit, output.ToString());

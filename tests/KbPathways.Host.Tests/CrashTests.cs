@@ -162,7 +162,7 @@ public class CrashTests : IAsyncLifetime
 
         // The projections equal a rebuild from the events.
         var before = await Summaries(db);
-        (await KbPathways.Host.Cli.StoreCommand.RunAsync(["rebuild", $"--ConnectionStrings:Postgres={postgres.ConnectionString}",
+        (await KbPathways.Host.Cli.KbCommandLine.RunAsync(["rebuild", $"--ConnectionStrings:Postgres={postgres.ConnectionString}",
             $"--Pathways:Path={Pathways}", "--Logging:LogLevel:Default=Warning"], new StringWriter(), new StringWriter())).ShouldBe(0);
         (await Summaries(db)).ShouldBe(before);
 

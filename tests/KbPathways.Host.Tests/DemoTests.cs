@@ -153,7 +153,7 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
     private async Task<(int Exit, string Output, string Errors)> Cli(params string[] args)
     {
         var (output, errors) = (new StringWriter(), new StringWriter());
-        var exit = await KbPathways.Host.Cli.StoreCommand.RunAsync(
+        var exit = await KbPathways.Host.Cli.KbCommandLine.RunAsync(
             [.. args, $"--ConnectionStrings:Postgres={demo.Postgres.ConnectionString}", $"--Pathways:Path={Path.Combine(HostFixture.RepoRoot, "pathways")}",
              "--Logging:LogLevel:Default=Warning"], output, errors);
         return (exit, output.ToString(), errors.ToString());
@@ -223,7 +223,9 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         report.GetProperty("total").GetInt32().ShouldBe(api.GetProperty("total").GetInt32());
         (await EventCount()).ShouldBe(before);
 
-        (await Cli("whatif", "--practice", DemoData.Practice)).Exit.ShouldBe(2);
+        var missing = await Cli("whatif", "--practice", DemoData.Practice);
+        missing.Exit.ShouldBe(1);
+        missing.Errors.ShouldStartWith("whatif needs --practice and --candidate");
     }
 
     private async Task<long> EventCount()

@@ -39,7 +39,8 @@ public sealed class HostProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public static async Task<HostProcess> StartAsync(string connectionString, string pathways, string signingKey,
+    /// <param name="connectionString">null: no connection string, so the host starts (or shares) its embedded PostgreSQL.</param>
+    public static async Task<HostProcess> StartAsync(string? connectionString, string pathways, string signingKey,
         IEnumerable<string>? settings = null, TimeSpan? timeout = null)
     {
         var port = FreePort();
@@ -49,7 +50,7 @@ public sealed class HostProcess : IAsyncDisposable
             Environment = { ["DOTNET_ENVIRONMENT"] = "Development", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
         };
         foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "KbPathways.Host.dll"), "--urls", $"http://127.0.0.1:{port}",
-                     $"--ConnectionStrings:Postgres={connectionString}", $"--Pathways:Path={pathways}", $"--Auth:SigningKey={signingKey}",
+                     .. connectionString is null ? Array.Empty<string>() : [$"--ConnectionStrings:Postgres={connectionString}"], $"--Pathways:Path={pathways}", $"--Auth:SigningKey={signingKey}",
                      "--Logging:LogLevel:Default=Warning", $"--AccessLog:HeadFile={ScratchDirectory.NewAccessLogHeadFile()}",
                      .. settings ?? []])
             start.ArgumentList.Add(arg);
@@ -76,6 +77,16 @@ public sealed class HostProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"host not healthy within {timeout}:\n{Output}");
+    }
+
+    /// <summary>SIGTERM, as a service manager stops it: the host shuts down in order. Returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!process.HasExited)
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await kill.WaitForExitAsync();
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing — as a power cut or an OOM kill.</summary>

@@ -1,3 +1,4 @@
+using JasperFx.CommandLine;
 using KbPathways.Domain.Pathways;
 using KbPathways.Domain.Pathways.Diagrams;
 using KbPathways.Domain.Pathways.Loading;
@@ -5,39 +6,59 @@ using KbPathways.Host.Pathways;
 
 namespace KbPathways.Host.Cli;
 
-/// <summary><c>pathways validate|graph|test</c>: for practices editing YAML, one line per problem, exit code for scripts.</summary>
-public static class PathwaysCommand
+public class PathwaysInput
 {
-    public const string Usage = """
-        usage:
-          pathways validate [path]                          check pathway files (default: pathways/)
-          pathways graph <id> [--format mermaid|dot] [--path <path>] [--practice <id>]
-          pathways test [path]                              run the YAML scenarios under path/tests
-          pathways docs [path]                              regenerate the diagrams in path/README.md
-        """;
+    [Description("validate (check), test (run the scenarios), graph (draw one pathway) or docs (regenerate the diagrams in README.md)")]
+    public string Action { get; set; } = "";
 
-    public static int Run(string[] args, TextWriter output, TextWriter errors)
+    [Description("validate, test, docs: the pathway file or folder (default: pathways); graph: the pathway's id")]
+    public string Target { get; set; } = "";
+
+    [Description("graph: mermaid (default) or dot")]
+    public string FormatFlag { get; set; } = "mermaid";
+
+    [Description("graph: the pathway folder (default: pathways)"), FlagAlias("path", true)]
+    public string PathFlag { get; set; } = "pathways";
+
+    [Description("graph: draw the practice's edition (its overlay applied)"), FlagAlias("practice", true)]
+    public string? PracticeFlag { get; set; }
+}
+
+/// <summary><c>pathways validate|test|graph|docs</c>: for practices editing YAML, one line per problem, exit code for scripts.</summary>
+[Description("Check, test, draw or document the pathway files", Name = "pathways")]
+public class PathwaysCommand : KbCommand<PathwaysInput>
+{
+    public PathwaysCommand()
     {
+        Usage("Validate, test or document the pathways in pathways/").Arguments(x => x.Action);
+        Usage("Validate, test or document the pathways in a file or folder, or draw the pathway with this id")
+            .Arguments(x => x.Action, x => x.Target);
+    }
+
+    public override Task<bool> Execute(PathwaysInput input)
+    {
+        var path = input.Target.Length == 0 ? "pathways" : input.Target;
         try
         {
-            return args switch
+            return Task.FromResult(input.Action switch
             {
-                ["validate", .. var rest] => Validate(rest.FirstOrDefault() ?? "pathways", output),
-                ["graph", var id, .. var rest] => Graph(id, Option(rest, "--format") ?? "mermaid", Option(rest, "--path") ?? "pathways",
-                    Option(rest, "--practice"), output, errors),
-                ["test", .. var rest] => ScenarioCommand.Run(rest.FirstOrDefault() ?? "pathways", output),
-                ["docs", .. var rest] => Docs(rest.FirstOrDefault() ?? "pathways", output),
-                _ => Fail(errors, Usage),
-            };
+                "validate" => Validate(path, Output),
+                "test" => ScenarioCommand.Run(path, Output) == 0,
+                "graph" when input.Target.Length == 0 => Fail("pathways graph needs the pathway's id, e.g. pathways graph solk"),
+                "graph" when input.FormatFlag is not ("mermaid" or "dot") => Fail($"unknown format '{input.FormatFlag}'; use mermaid or dot"),
+                "graph" => Graph(input.Target, input.FormatFlag, input.PathFlag, input.PracticeFlag),
+                "docs" => Docs(path, Output),
+                _ => Fail($"unknown pathways command '{input.Action}'; use validate, test, graph or docs"),
+            });
         }
         catch (IOException e)
         {
-            return Fail(errors, e.Message);
+            return Task.FromResult(Fail(e.Message));
         }
     }
 
     /// <summary>The pathway files, and the scenario files against the pathways they name: one line per problem.</summary>
-    private static int Validate(string path, TextWriter output)
+    private static bool Validate(string path, TextWriter output)
     {
         var result = PathwayLoader.Load(PathwayFiles.Read(path));
         var scenarios = new DiagnosticBag();
@@ -59,44 +80,28 @@ public static class PathwaysCommand
         output.WriteLine(errorCount == 0
             ? $"{result.Definitions.Count} pathway definition(s) and {files} scenario file(s) valid, {warnings} warning(s)"
             : $"{errorCount} error(s), {warnings} warning(s)");
-        return errorCount == 0 ? 0 : 1;
+        return errorCount == 0;
     }
 
-    private static int Graph(string id, string format, string path, string? practice, TextWriter output, TextWriter errors)
+    private bool Graph(string id, string format, string path, string? practice)
     {
         var result = PathwayLoader.Load(PathwayFiles.Read(path));
         var definition = result.Definitions.FirstOrDefault(d => d.Id == id && d.Practice == practice);
         if (definition is null)
-            return Fail(errors, result.HasErrors
+            return Fail(result.HasErrors
                 ? $"'{id}' could not be loaded; run 'pathways validate {path}'"
                 : $"no pathway '{id}'{(practice is null ? "" : $" for practice '{practice}'")}; known: {string.Join(", ", result.Definitions.Select(d => d.Id).Distinct())}");
-        switch (format)
-        {
-            case "mermaid": output.Write(Mermaid.Render(definition)); return 0;
-            case "dot": output.Write(Dot.Render(definition)); return 0;
-            default: return Fail(errors, $"unknown format '{format}'; use mermaid or dot");
-        }
+        Output.Write(format == "dot" ? Dot.Render(definition) : Mermaid.Render(definition));
+        return true;
     }
 
-    private static int Docs(string path, TextWriter output)
+    private static bool Docs(string path, TextWriter output)
     {
         var result = PathwayLoader.Load(PathwayFiles.Read(path));
         if (result.HasErrors) return Validate(path, output);
         var readme = Path.Combine(path, "README.md");
         File.WriteAllText(readme, DiagramSection.Update(File.ReadAllText(readme), result.Definitions));
         output.WriteLine($"updated {readme}");
-        return 0;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int Fail(TextWriter errors, string message)
-    {
-        errors.WriteLine(message);
-        return 2;
+        return true;
     }
 }

@@ -1,35 +1,37 @@
+using JasperFx.CommandLine;
 using KbPathways.Host.Identity;
 
 namespace KbPathways.Host.Cli;
 
-/// <summary><c>token --user &lt;id&gt; --role &lt;role&gt;... --practice &lt;id&gt; [--name &lt;name&gt;] [--hours N]</c>: prints a development token.</summary>
-public static class TokenCommand
+public class TokenInput
 {
-    public const string Usage = "usage: token --user <id> --role <role> [--role <role>...] --practice <id> [--name <name>] [--hours <n>]";
+    [Description("The user's id (the token's sub)")]
+    public string UserFlag { get; set; } = "";
 
-    public static int Run(string[] args, TextWriter output, TextWriter errors)
+    [Description("One or more roles, e.g. --role poh huisarts")]
+    public string[] RoleFlag { get; set; } = [];
+
+    [Description("The practice the user works for")]
+    public string PracticeFlag { get; set; } = "";
+
+    [Description("The name shown on the pages and in the access log (default: the user id)")]
+    public string? NameFlag { get; set; }
+
+    [Description("Hours the token is valid (default 8)")]
+    public int HoursFlag { get; set; } = 8;
+}
+
+/// <summary><c>token --user u1 --role huisarts --practice p</c>: a token signed with the development key.</summary>
+[Description("Print a development token (signed with the development key)", Name = "token")]
+public class TokenCommand : KbCommand<TokenInput>
+{
+    public override Task<bool> Execute(TokenInput input)
     {
-        string? user = null, practice = null, name = null;
-        var roles = new List<string>();
-        var hours = 8;
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            switch (args[i])
-            {
-                case "--user": user = args[i + 1]; break;
-                case "--practice": practice = args[i + 1]; break;
-                case "--name": name = args[i + 1]; break;
-                case "--role": roles.Add(args[i + 1]); break;
-                case "--hours" when int.TryParse(args[i + 1], out var h) && h > 0: hours = h; break;
-                default: errors.WriteLine(Usage); return 2;
-            }
-        }
-        if (user is null || practice is null || roles.Count == 0 || args.Length % 2 != 0)
-        {
-            errors.WriteLine(Usage);
-            return 2;
-        }
-        output.WriteLine(KbClaims.CreateToken(new AuthOptions(), user, name ?? user, roles, practice, TimeSpan.FromHours(hours)));
-        return 0;
+        if (input.UserFlag.Length == 0 || input.PracticeFlag.Length == 0 || input.RoleFlag.Length == 0)
+            return Task.FromResult(Fail("token needs --user, --role and --practice, e.g. token --user u1 --role huisarts --practice demo-praktijk"));
+        if (input.HoursFlag <= 0) return Task.FromResult(Fail("--hours must be a positive number"));
+        Output.WriteLine(KbClaims.CreateToken(new AuthOptions(), input.UserFlag, input.NameFlag ?? input.UserFlag, input.RoleFlag,
+            input.PracticeFlag, TimeSpan.FromHours(input.HoursFlag)));
+        return Task.FromResult(true);
     }
 }

@@ -70,6 +70,11 @@ public static class KbPathwaysApp
         EmbeddedPostgres? embedded = null;
         if (string.IsNullOrWhiteSpace(connection))
         {
+            // A production host that forgot its connection string must not quietly keep health data in a private cluster.
+            if (!config.GetValue("Embedded:Enabled", !builder.Environment.IsProduction()))
+                throw new InvalidOperationException(
+                    $"no ConnectionStrings:Postgres configured, and the embedded PostgreSQL is off in {builder.Environment.EnvironmentName} " +
+                    "(set ConnectionStrings:Postgres, or Embedded:Enabled=true for a private cluster the host starts itself)");
             embedded = await EmbeddedPostgres.StartAsync(config["Embedded:DataDirectory"] ?? EmbeddedPostgres.DefaultDataDirectory());
             connection = embedded.ConnectionString;
             Console.Error.WriteLine($"KbPathways: no ConnectionStrings:Postgres configured; using the embedded PostgreSQL in {embedded.DataDirectory} on 127.0.0.1:{embedded.Port}");
@@ -77,7 +82,7 @@ public static class KbPathwaysApp
 
         try
         {
-            return Build(builder, connection, loaded.Definitions, auth, accessLog, embedded);
+            return Build(builder, connection, loaded.Definitions, auth, accessLog, embedded, serving);
         }
         catch
         {
@@ -107,7 +112,7 @@ public static class KbPathwaysApp
     }
 
     private static WebApplication Build(WebApplicationBuilder builder, string connection,
-        IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, AccessLogOptions accessLogOptions, EmbeddedPostgres? embedded)
+        IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, AccessLogOptions accessLogOptions, EmbeddedPostgres? embedded, bool serving)
     {
         connection = WithPreparedStatements(connection);
         CheckSettings(builder.Configuration);
@@ -177,9 +182,11 @@ public static class KbPathwaysApp
         var app = builder.Build();
         if (embedded is not null) app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
         app.Lifetime.ApplicationStarted.Register(() => Welcome(app));
+        // The access log is checked (and made, where this role may) before a host serves anything; a command that only
+        // uses the store leaves the database as it is (db-assert, db-patch) or checks the log itself (access-log verify).
         var accessLog = app.Services.GetRequiredService<AccessLogStore>();
-        accessLog.EnsureAsync().GetAwaiter().GetResult();
-        if (accessLog.RoleCanAlter == true)
+        if (serving) accessLog.EnsureAsync().GetAwaiter().GetResult();
+        if (serving && accessLog.RoleCanAlter == true)
             app.Logger.LogWarning("The database role of ConnectionStrings:Postgres can change or delete access-log records. " +
                 "Provision the access log as an administrator so the application may only read and append (docs/reliability.md).");
         // An error status that no one gave a body (404 no such route, 405, 415, 403) gets a problem+json one.
