@@ -223,6 +223,13 @@ public class DemoTests(DemoHost demo) : IClassFixture<DemoHost>
         report.GetProperty("total").GetInt32().ShouldBe(api.GetProperty("total").GetInt32());
         (await EventCount()).ShouldBe(before);
 
+        // NEN 7513: the command read every replayed patient's trajectory; its record names each of them, and who ran it.
+        var log = await (await demo.Client("praktijkmanager").GetAsync($"/api/access-log?userId=cli:{Environment.UserName}")).Body();
+        var record = log.EnumerateArray().First(r => r.GetProperty("eventType").GetString() == "whatif.run");
+        record.GetProperty("patients").EnumerateArray().Select(p => p.GetString()).Order()
+            .ShouldBe(report.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("patientId").GetString()).Distinct().Order());
+        record.GetProperty("accessPoint").GetString()!.ShouldContain("command line: whatif");
+
         var missing = await Cli("whatif", "--practice", DemoData.Practice);
         missing.Exit.ShouldBe(1);
         missing.Errors.ShouldStartWith("whatif needs --practice and --candidate");

@@ -43,4 +43,57 @@ public class MigrationTests(HostFixture host)
         var again = await (await manager.PostAsJsonAsync("/api/migrations", new { candidate = v2, dryRun = false })).Body();
         again.GetProperty("total").GetInt32().ShouldBe(0);
     }
+
+    [Fact]
+    public async Task Given_running_trajectories_When_migrated_from_the_command_line_Then_the_dry_run_reports_per_patient_changes_nothing_and_is_logged()
+    {
+        var huisarts = host.Client(practice, "huisarts");
+        var waiting = await huisarts.Start("solk", "cm-1");
+        var hypothesis = await huisarts.Start("solk", "cm-2");
+        (await huisarts.Fire(hypothesis, new { trigger = "werkhypotheseVastgelegd", data = new { medischOnderzoekAfgerond = true, scegsNotities = "x" } })).EnsureSuccessStatusCode();
+        using var scratch = new KbPathways.Testing.ScratchDirectory("migrate");
+        Directory.CreateDirectory(scratch.Path);
+        var candidate = Path.Combine(scratch.Path, "solk-v2.yaml");
+        await File.WriteAllTextAsync(candidate, (await File.ReadAllTextAsync(Path.Combine(HostFixture.RepoRoot, "pathways", "solk.yaml")))
+            .Replace("version: 1", "version: 2").Replace("Werkhypothese", "Hypothese"));
+        string[] settings = [$"--ConnectionStrings:Postgres={host.ConnectionString}", $"--Pathways:Path={Path.Combine(HostFixture.RepoRoot, "pathways")}"];
+
+        async Task<(int Exit, string Output)> Migrate(params string[] args)
+        {
+            var output = new StringWriter();
+            var exit = await KbPathways.Host.Cli.KbCommandLine.RunAsync(["migrate", "--practice", practice, "--candidate", candidate, .. args, .. settings], output, output);
+            return (exit, output.ToString());
+        }
+        async Task<int> Version(string id) =>
+            (await (await huisarts.GetAsync($"/api/trajectories/{id}/history")).Body()).EnumerateArray().Count(e => e.GetProperty("type").GetString() == "TrajectoryMigrated");
+
+        var (exit, dry) = await Migrate();
+        exit.ShouldBe(0, dry);
+        dry.ShouldContain("cm-2");
+        dry.ShouldContain("cannot move: ");
+        dry.ShouldContain("solk v2: 1 of 2 running trajectories can move (dry run: nothing changed");
+        (await Version(waiting)).ShouldBe(0);
+
+        (exit, var mapped) = await Migrate("--map", "Werkhypothese=Hypothese", "--json");
+        exit.ShouldBe(0, mapped);
+        var report = System.Text.Json.JsonDocument.Parse(mapped).RootElement;
+        report.GetProperty("movable").GetInt32().ShouldBe(2);
+        report.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("patientId").GetString() == "cm-2").GetProperty("toState").GetString().ShouldBe("Hypothese");
+        (await Version(hypothesis)).ShouldBe(0);
+
+        (exit, var bad) = await Migrate("--map", "Werkhypothese");
+        exit.ShouldBe(1);
+        bad.ShouldContain("--map takes old=new state names; 'Werkhypothese' is not");
+
+        // NEN 7513: each dry run read both patients' trajectories; each record names exactly them.
+        var log = await (await host.Client(practice, "praktijkmanager").GetAsync("/api/access-log?patientId=cm-2")).Body();
+        var records = log.EnumerateArray().Where(r => r.GetProperty("eventType").GetString() == "trajectory.migrate").ToList();
+        records.Select(r => r.GetProperty("action").GetString()).ShouldBe(["R", "R"]);
+        foreach (var record in records)
+        {
+            record.GetProperty("user").GetString()!.ShouldStartWith("cli:");
+            record.GetProperty("patients").EnumerateArray().Select(p => p.GetString()).Order().ShouldBe(["cm-1", "cm-2"]);
+            record.GetProperty("accessPoint").GetString()!.ShouldContain("command line: migrate");
+        }
+    }
 }

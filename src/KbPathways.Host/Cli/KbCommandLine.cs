@@ -10,8 +10,8 @@ namespace KbPathways.Host.Cli;
 
 /// <summary>
 /// The host's command line on JasperFx, as Marten and Wolverine hosts have it: <c>help</c>, <c>run</c> (the default),
-/// <c>check-env</c>, <c>describe</c>, Marten's <c>db-apply|db-assert|db-patch|db-dump</c> and <c>projections</c>,
-/// and ours (<c>pathways</c>, <c>token</c>, <c>rebuild</c>, <c>whatif</c>, <c>access-log</c>). Three things differ from
+/// <c>check-env</c>, Marten's <c>db-apply|db-assert|db-patch|db-dump</c> and <c>projections</c>,
+/// and ours (<c>pathways</c>, <c>token</c>, <c>rebuild</c>, <c>whatif</c>, <c>migrate</c>, <c>access-log</c>). Three things differ from
 /// <c>RunJasperFxCommands</c>, each for the newcomer:
 /// <list type="bullet">
 /// <item>the host is built only by a command that needs it (<see cref="KbHostBuilder"/>): <c>help</c>, a typo,
@@ -37,14 +37,16 @@ public static partial class KbCommandLine
     /// <summary>
     /// The commands: JasperFx's standard ones an operator of a Marten host knows, and ours. Named one by one rather
     /// than scanned from every Critter Stack assembly: a scan also offers Wolverine's messaging and event-modelling
-    /// tools (storage, clear-handled, scaffold, …) that do nothing useful here, and prints what it searched.
+    /// tools (storage, clear-handled, scaffold, …) that do nothing useful here, and prints what it searched. JasperFx's
+    /// <c>describe</c> is left out on purpose: it prints every configuration value, the signing keys and the database
+    /// password among them, to a console whose output ends up in tickets.
     /// </summary>
     private static readonly Type[] Commands =
     [
-        typeof(HelpCommand), typeof(JasperFx.CommandLine.Commands.CheckEnvironmentCommand), typeof(JasperFx.CommandLine.Descriptions.DescribeCommand),
+        typeof(HelpCommand), typeof(JasperFx.CommandLine.Commands.CheckEnvironmentCommand),
         typeof(Weasel.CommandLine.ApplyCommand), typeof(Weasel.Core.CommandLine.AssertCommand), typeof(Weasel.Core.CommandLine.PatchCommand),
         typeof(Weasel.Core.CommandLine.DumpCommand), typeof(Weasel.Core.CommandLine.ListCommand), typeof(JasperFx.Events.CommandLine.ProjectionsCommand),
-        typeof(RunCommand), typeof(PathwaysCommand), typeof(TokenCommand), typeof(RebuildCommand), typeof(WhatIfCommand), typeof(AccessLogCommand),
+        typeof(RunCommand), typeof(PathwaysCommand), typeof(TokenCommand), typeof(RebuildCommand), typeof(WhatIfCommand), typeof(MigrateCommand), typeof(AccessLogCommand),
     ];
 
     private static readonly string[] HelpFlags = ["--help", "-h", "-?"];

@@ -33,6 +33,30 @@ public abstract class StoreCommand<TInput> : KbCommand<TInput> where TInput : Ne
         }
     }
 
+    /// <summary>
+    /// A NEN 7513 record of what this command read or changed, naming exactly the patients it touched, with the operating
+    /// system's user as the user and this machine's command line as the access point. Written before the command shows
+    /// anything (a command that cannot log shows nothing: the caller sees the failure).
+    /// </summary>
+    protected async Task LogAccessAsync(IServiceProvider services, DateTimeOffset at, string action, string eventType, string practice,
+        IEnumerable<string> patients, string what)
+    {
+        var log = services.GetRequiredService<AccessLog.AccessLogStore>();
+        await log.EnsureAsync();
+        var user = $"cli:{Environment.UserName}";
+        await log.AppendAsync(new AccessLog.AccessLogEntry(0, at, action, eventType, AccessLog.PatientList.Encode(patients), what, user, user, practice,
+            $"{Environment.MachineName} command line: {CommandName}", Authorised: true, TreatmentRelation: null, Consent: null, Emergency: false, Status: 0));
+    }
+
+    private string CommandName => JasperFx.CommandLine.CommandFactory.CommandNameFor(GetType());
+
+    /// <summary>The start of the command, to the second (as the access log keeps it).</summary>
+    protected static DateTimeOffset Now(IServiceProvider services)
+    {
+        var now = (services.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+    }
+
     /// <summary>False when this use of the command answers without the database.</summary>
     protected virtual bool NeedsStore(TInput input) => true;
 
@@ -40,6 +64,61 @@ public abstract class StoreCommand<TInput> : KbCommand<TInput> where TInput : Ne
     protected virtual string? Check(TInput input) => null;
 
     protected abstract Task<bool> Execute(TInput input, IServiceProvider services);
+}
+
+public class MigrateInput : NetCoreInput
+{
+    [Description("The practice whose running trajectories move")]
+    public string PracticeFlag { get; set; } = "";
+
+    [Description("The new version of the pathway (YAML: a whole pathway or an overlay)")]
+    public string CandidateFlag { get; set; } = "";
+
+    [Description("Old state=new state, for states the new version renamed or dropped, e.g. --map Intake=Kennismaking"), FlagAlias("map", true)]
+    public string[] MapFlag { get; set; } = [];
+
+    [Description("The report as JSON (as the API answers it)")]
+    public bool JsonFlag { get; set; }
+}
+
+/// <summary>
+/// <c>migrate</c>: what moving the practice's running trajectories of a pathway to a new version would do, per patient —
+/// a dry run that changes nothing. The move itself is the API's (<c>POST /api/migrations</c> with <c>dryRun: false</c>):
+/// a running host arms the moved trajectories' deadlines through its durable messaging, keeps its caches true, and
+/// the access log names the practice manager who did it; a command beside it could do none of that.
+/// </summary>
+[Description("Dry run: what moving a practice's running trajectories to a new pathway version would do (the move: POST /api/migrations)", Name = "migrate")]
+public class MigrateCommand : StoreCommand<MigrateInput>
+{
+    protected override string? Check(MigrateInput input) =>
+        input.PracticeFlag.Length == 0 || input.CandidateFlag.Length == 0 ? "migrate needs --practice and --candidate, e.g. migrate --practice demo-praktijk --candidate solk-v2.yaml"
+        : !File.Exists(input.CandidateFlag) ? $"no candidate file at '{input.CandidateFlag}'"
+        : input.MapFlag.FirstOrDefault(m => m.Split('=') is not [{ Length: > 0 }, { Length: > 0 }]) is { } bad ? $"--map takes old=new state names; '{bad}' is not"
+        : null;
+
+    protected override async Task<bool> Execute(MigrateInput input, IServiceProvider services)
+    {
+        var at = Now(services);
+        var target = Candidates.Load(await File.ReadAllTextAsync(input.CandidateFlag), services.GetRequiredService<PathwayCatalog>());
+        var mapping = input.MapFlag.Select(m => m.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        var role = services.GetRequiredService<QualityOptions>().Roles.FirstOrDefault() ?? "praktijkmanager";
+        var actor = new Actor($"cli:{Environment.UserName}", role);
+        var outcomes = await services.GetRequiredService<TrajectoryService>().MigrateAsync(input.PracticeFlag, target, mapping, actor, dryRun: true);
+        var report = new MigrationReport(target.Id, target.Version, target.Hash, DryRun: true, outcomes.Count, outcomes.Count(o => o.CanMove), outcomes);
+        await LogAccessAsync(services, at, "R", "trajectory.migrate", input.PracticeFlag,
+            outcomes.Select(o => o.PatientId), $"migrate:{target.Id}@{target.Version}");
+        if (input.JsonFlag)
+        {
+            Output.WriteLine(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
+            return true;
+        }
+        foreach (var o in outcomes)
+            Output.WriteLine(o.CanMove ? $"{o.PatientId}  {o.TrajectoryId}  v{o.FromVersion} {o.FromState} → v{target.Version} {o.ToState}"
+                : $"{o.PatientId}  {o.TrajectoryId}  v{o.FromVersion} {o.FromState}: cannot move: {o.Refusal}");
+        Output.WriteLine($"{target.Id} v{target.Version}: {report.Movable} of {report.Total} running trajectories can move (dry run: nothing changed; " +
+                         "the move is POST /api/migrations with dryRun: false, as a practice manager)");
+        return true;
+    }
 }
 
 /// <summary>The services of a command that needs none.</summary>
@@ -150,9 +229,11 @@ public class WhatIfCommand : StoreCommand<WhatIfInput>
 
     protected override async Task<bool> Execute(WhatIfInput input, IServiceProvider services)
     {
+        var at = Now(services);
         var candidate = Candidates.Load(await File.ReadAllTextAsync(input.CandidateFlag), services.GetRequiredService<PathwayCatalog>());
         var selection = new ReplaySelection(input.StateFlag, Day(input.FromFlag, "--from")?.Day, Day(input.ToFlag, "--to")?.Day);
         var report = await services.GetRequiredService<ReplayService>().WhatIfAsync(input.PracticeFlag, candidate, selection);
+        await LogAccessAsync(services, at, "R", "whatif.run", input.PracticeFlag, report.Items.Select(i => i.PatientId), $"whatif:{report.Pathway}");
         if (input.JsonFlag)
         {
             Output.WriteLine(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
