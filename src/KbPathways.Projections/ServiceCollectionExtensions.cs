@@ -56,7 +56,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DefinitionRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<DefinitionRegistry>());
         services.AddSingleton(options.Patients);
-        services.AddSingleton(new PracticeChoices(options.Patients, options.Practices, options.DueSoon));
+        services.AddSingleton(_ => new PracticeChoices(options.Patients, options.Practices, options.DueSoon)); // on first use: after the host checked the settings
         services.AddSingleton<PatientService>();
         services.AddSingleton(options.Quality);
         services.AddSingleton(sp => new PracticeSnapshots(keys.DataSource, sp.GetRequiredService<IDocumentStore>(), options.Quality.CachedPractices));

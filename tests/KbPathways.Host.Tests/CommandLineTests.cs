@@ -230,7 +230,9 @@ public class CommandLineTests(HostFixture host)
 
         foreach (var (setting, key) in new[] { ("--Limits:RequestsPerSecond=abc", "Limits:RequestsPerSecond"), ("--Limits:RequestsPerSecond=0", "Limits:RequestsPerSecond"),
                      ("--Quality:TimeZone=Mars/Olympus", "Quality:TimeZone"), ("--Quality:MdoWindow=6 maanden", "Quality:MdoWindow"),
-                     ("--Worklist:DueSoon=een week", "Worklist:DueSoon"), ("--Idempotency:Retention=PT1H", "Idempotency:Retention"), ("--Practices:gc-noord:DueSoon=3", "Practices:gc-noord:DueSoon") })
+                     ("--Worklist:DueSoon=een week", "Worklist:DueSoon"), ("--Idempotency:Retention=PT1H", "Idempotency:Retention"), ("--Practices:gc-noord:DueSoon=3", "Practices:gc-noord:DueSoon"),
+                     ("--Limits:Burst=0", "Limits:Burst"), ("--Limits:MaxBodyBytes=veel", "Limits:MaxBodyBytes"), ("--Trajectories:CachedStates=-1", "Trajectories:CachedStates"),
+                     ("--AccessLog:VerifyEvery=00:00:00", "AccessLog:VerifyEvery") })
         {
             (exit, output) = await Run(database, pathways, "--environment", "Development", setting);
             exit.ShouldBe(1, output);
@@ -238,6 +240,14 @@ public class CommandLineTests(HostFixture host)
             output.ShouldContain(key, customMessage: setting);
             output.ShouldNotContain("   at ");
         }
+
+        // Two at once: both named in the one line. A command is checked the same way, before it touches the database.
+        var empty = await EmptyDatabase();
+        (exit, output) = await Run("rebuild", $"--ConnectionStrings:Postgres={empty}", pathways, "--Trajectories:CachedStates=-1", "--Quality:TimeZone=Mars/Olympus");
+        exit.ShouldBe(1, output);
+        output.ShouldContain("rebuild: ");
+        output.ShouldContain("Trajectories:CachedStates '-1' must be a whole number of at least 0; Quality:TimeZone 'Mars/Olympus' is not a known time zone");
+        (await Tables(empty)).ShouldBe(0);
     }
 
     [Fact]

@@ -163,7 +163,7 @@ public static partial class KbCommandLine
             "the address is already in use (is another KbPathways running? set another with --urls http://127.0.0.1:PORT)",
         Npgsql.NpgsqlException => $"the database cannot be reached ({e.Message.Split('\n')[0]}); check ConnectionStrings:Postgres",
         Microsoft.Extensions.Options.OptionsValidationException v => string.Join("; ", v.Failures),
-        AggregateException { InnerExceptions: [var only] } => Describe(only),
+        AggregateException a => string.Join("; ", a.InnerExceptions.Select(Describe)),
         _ => e.Message,
     };
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Marten;
 using System.Threading.RateLimiting;
 using JasperFx;
@@ -63,8 +64,6 @@ public static class KbPathwaysApp
         var accessLog = config.GetSection("AccessLog").Get<AccessLogOptions>() ?? new AccessLogOptions();
         if (serving && accessLog.IsDevelopmentKey && builder.Environment.IsProduction() && !demoKeysAllowed)
             throw new InvalidOperationException("Production needs AccessLog:SealKey, a key the database never sees (or Auth:AllowDevelopmentKey=true for a demo).");
-        if (accessLog.VerifyEvery <= TimeSpan.Zero)
-            throw new InvalidOperationException("AccessLog:VerifyEvery must be a positive time span, e.g. 00:10:00.");
 
         var connection = config.GetConnectionString("Postgres");
         EmbeddedPostgres? embedded = null;
@@ -115,7 +114,7 @@ public static class KbPathwaysApp
         IReadOnlyList<Domain.Pathways.Model.PathwayDefinition> definitions, AuthOptions auth, AccessLogOptions accessLogOptions, EmbeddedPostgres? embedded, bool serving)
     {
         connection = WithPreparedStatements(connection);
-        CheckSettings(builder.Configuration);
+        builder.Services.AddValidatedSettings(builder.Configuration);
         builder.Services.AddKbPathways(o =>
         {
             o.ConnectionString = connection;
@@ -129,7 +128,6 @@ public static class KbPathwaysApp
         builder.Services.AddSingleton<DeadlineAlarms>();
         builder.Services.AddSingleton<ICommandParticipant, DeadlineAlarmParticipant>();
         builder.Services.AddHostedService<DeadlineRecovery>();
-        builder.Services.AddSingleton(builder.Configuration.GetSection("Idempotency").Get<IdempotencyOptions>() ?? new IdempotencyOptions());
         builder.Services.AddHostedService<IdempotencyExpiryStarter>();
         builder.Services.ConfigureMarten(o => o.Schema.For<RecurringJob>());
         builder.Host.UseWolverine(opts =>
@@ -180,6 +178,9 @@ public static class KbPathwaysApp
         if (embedded is not null) builder.Services.AddSingleton(embedded);
 
         var app = builder.Build();
+        // The settings, checked now (ValidateOnStart's own check waits for the host to start, which a command never does),
+        // before anything touches the database: one message naming each key that is not valid.
+        app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         if (embedded is not null) app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
         app.Lifetime.ApplicationStarted.Register(() => Welcome(app));
         // The access log is checked (and made, where this role may) before a host serves anything; a command that only
@@ -238,23 +239,6 @@ public static class KbPathwaysApp
             """);
     }
 
-    /// <summary>
-    /// Settings that would only fail later, per request (every request 500 with <c>Limits:RequestsPerSecond=0</c>, the
-    /// dashboard 500 with an unknown time zone), are refused at start-up, each naming its key and what it may be.
-    /// </summary>
-    private static void CheckSettings(IConfiguration config)
-    {
-        var problems = new List<string>();
-        foreach (var (key, min) in new[] { ("Limits:MaxBodyBytes", 1L), ("Limits:RequestsPerSecond", 1L), ("Limits:Burst", 1L),
-                     ("Patients:CachedKeys", 0L), ("Trajectories:CachedStates", 0L) })
-            if (config[key] is { } text && (!long.TryParse(text, out var value) || value < min))
-                problems.Add($"{key} '{text}' must be a whole number of at least {min}");
-        problems.AddRange((config.GetSection("Quality").Get<QualityReportOptions>() ?? new QualityReportOptions()).Problems());
-        problems.AddRange(PracticeChoices.Problems(Practices(config), config["Worklist:DueSoon"]));
-        problems.AddRange((config.GetSection("Idempotency").Get<IdempotencyOptions>() ?? new IdempotencyOptions()).Problems());
-        if (problems.Count > 0) throw new InvalidOperationException($"settings are not valid: {string.Join("; ", problems)}");
-    }
-
     private static Dictionary<string, PracticeSettings> Practices(IConfiguration config) =>
         config.GetSection("Practices").Get<Dictionary<string, PracticeSettings>>() ?? [];
 
@@ -286,25 +270,24 @@ public static class KbPathwaysApp
     /// </summary>
     private static void AddLimits(WebApplicationBuilder builder)
     {
-        var limits = builder.Configuration.GetSection("Limits");
-        builder.WebHost.ConfigureKestrel(k =>
+        builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((k, limits) =>
         {
-            k.Limits.MaxRequestBodySize = limits.GetValue<long?>("MaxBodyBytes") ?? 256 * 1024;
+            k.Limits.MaxRequestBodySize = limits.Value.MaxBodyBytes;
             // Kestrel answers a longer request line itself, with an empty 414; up to this size it reaches Problems.UriLimit,
             // which answers 414 problem+json (and the access log records it).
             k.Limits.MaxRequestLineSize = 64 * 1024;
         });
-        var perSecond = limits.GetValue<int?>("RequestsPerSecond") ?? 100;
-        var burst = limits.GetValue<int?>("Burst") ?? 200;
-        builder.Services.AddRateLimiter(o =>
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>().Configure<IOptions<LimitsOptions>>((o, options) =>
         {
+            var limits = options.Value;
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var user = CurrentUser.From(context.User);
                 var key = user is null ? "anon:" + context.Connection.RemoteIpAddress : $"{user.Practice}:{user.UserId}";
                 return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = burst, TokensPerPeriod = perSecond, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0,
+                    TokenLimit = limits.Burst, TokensPerPeriod = limits.RequestsPerSecond, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0,
                 });
             });
             o.OnRejected = (rejected, _) => new ValueTask(Problems.Write(rejected.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails
