@@ -61,8 +61,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 var after = events.Aggregate(state, Trajectory.Evolve);
                 outcomes.Add(new MigrationOutcome(state.Id, state.PatientId, state.DefinitionVersion, state.State, after.State, true, null, events));
                 if (dryRun) continue;
-                session.Events.Append(state.Id, after.Version, events.ToArray());
-                session.Store(TrajectorySummary.Of(after));
+                Write(session, after, events);
                 await EnlistAsync(session, practice, new CommandResult(after, events), ct);
                 moved.Add(after);
             }
@@ -135,9 +134,8 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
         var (requireKey, parameters) = keys.RequireCommand(key);
         session.QueueSqlCommand(requireKey, parameters);
         keys.Bind(id, key.Pseudonym);
-        session.Events.StartStream<Trajectory>(id, events);
         var trajectory = Trajectory.Replay(events);
-        session.Store(TrajectorySummary.Of(trajectory));
+        Write(session, trajectory, events, starts: true);
         var result = new CommandResult(trajectory, events);
         await EnlistAsync(session, practice, result, ct);
         if (inTransaction is not null) await inTransaction(session, trajectory);
@@ -182,8 +180,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             var after = events.Aggregate(state, Trajectory.Evolve);
             try
             {
-                session.Events.Append(id, after.Version, events.ToArray());
-                session.Store(TrajectorySummary.Of(after));
+                Write(session, after, events);
                 var key = await keys.LoadForTrajectoryAsync(id, ct) ?? throw new ErasedPatientException();
                 await PatientService.RecordFromStepsAsync(session, key, state, definition, events, ct);
                 var result = new CommandResult(after, events);
@@ -233,8 +230,7 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
             var after = events.Aggregate(state, Trajectory.Evolve);
             try
             {
-                session.Events.Append(id, after.Version, events.ToArray());
-                session.Store(TrajectorySummary.Of(after));
+                Write(session, after, events);
                 var result = new CommandResult(after, events);
                 await EnlistAsync(session, practice, result, ct);
                 await session.SaveChangesAsync(ct);
@@ -251,6 +247,18 @@ public sealed class TrajectoryService(IDocumentStore store, PathwayCatalog catal
                 // Another node handled the same alarm (or a step raced it): decide again on the fresh state.
             }
         }
+    }
+
+    /// <summary>
+    /// The one place a trajectory's events are written: appended at the version they lead to (a lost race is a stream
+    /// conflict), with the summary of the state <see cref="Trajectory.Evolve"/> made of them stored beside them in the same
+    /// transaction, so the summary is never behind its stream and never computed another way.
+    /// </summary>
+    private static void Write(IDocumentSession session, Trajectory after, IReadOnlyList<object> events, bool starts = false)
+    {
+        if (starts) session.Events.StartStream<Trajectory>(after.Id, events.ToArray());
+        else session.Events.Append(after.Id, after.Version, events.ToArray());
+        session.Store(TrajectorySummary.Of(after));
     }
 
     /// <summary>The state to decide on: the one this host last wrote when <paramref name="trustMemory"/>, else the stream's.</summary>
