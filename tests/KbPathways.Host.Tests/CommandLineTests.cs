@@ -176,6 +176,23 @@ public class CommandLineTests(HostFixture host)
     }
 
     [Fact]
+    public async Task Given_a_host_started_from_another_folder_without_a_pathways_setting_Then_it_finds_the_shipped_pathways_beside_itself()
+    {
+        using var scratch = new KbPathways.Testing.ScratchDirectory("elsewhere");
+        Directory.CreateDirectory(scratch.Path);
+        await using var running = await KbPathways.Testing.HostProcess.StartAsync(host.ConnectionString, pathways: null,
+            Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), ["--Logging:LogLevel:KbPathways=Information"],
+            workingDirectory: scratch.Path);
+        using var client = new HttpClient { BaseAddress = running.Address };
+        var ready = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/health/ready")).RootElement;
+        var shipped = KbPathways.Domain.Pathways.Loading.PathwayLoader.Load(
+            KbPathways.Host.Pathways.PathwayFiles.Read(Path.Combine(HostFixture.RepoRoot, "pathways"))).Definitions.Count;
+        ready.GetProperty("checks").GetProperty("pathways").GetProperty("description").GetString().ShouldBe($"{shipped} loaded");
+        for (var i = 0; i < 50 && !running.Output.Contains("pathways   "); i++) await Task.Delay(100);
+        running.Output.ShouldContain($"pathways   {Path.Combine(AppContext.BaseDirectory, "pathways")} ({shipped} loaded)"); // the start-up block says where from
+    }
+
+    [Fact]
     public async Task Given_Production_without_a_connection_string_Then_the_host_stops_with_a_message_and_starts_no_cluster()
     {
         using var scratch = new KbPathways.Testing.ScratchDirectory("production");

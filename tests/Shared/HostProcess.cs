@@ -40,17 +40,19 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     /// <param name="connectionString">null: no connection string, so the host starts (or shares) its embedded PostgreSQL.</param>
-    public static async Task<HostProcess> StartAsync(string? connectionString, string pathways, string signingKey,
-        IEnumerable<string>? settings = null, TimeSpan? timeout = null)
+    /// <param name="pathways">null: none given, so the host finds its own (from <paramref name="workingDirectory"/> or beside its binary).</param>
+    public static async Task<HostProcess> StartAsync(string? connectionString, string? pathways, string signingKey,
+        IEnumerable<string>? settings = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             Environment = { ["DOTNET_ENVIRONMENT"] = "Development", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
         };
         foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "KbPathways.Host.dll"), "--urls", $"http://127.0.0.1:{port}",
-                     .. connectionString is null ? Array.Empty<string>() : [$"--ConnectionStrings:Postgres={connectionString}"], $"--Pathways:Path={pathways}", $"--Auth:SigningKey={signingKey}",
+                     .. connectionString is null ? Array.Empty<string>() : [$"--ConnectionStrings:Postgres={connectionString}"],
+                     .. pathways is null ? Array.Empty<string>() : [$"--Pathways:Path={pathways}"], $"--Auth:SigningKey={signingKey}",
                      "--Logging:LogLevel:Default=Warning", $"--AccessLog:HeadFile={ScratchDirectory.NewAccessLogHeadFile()}",
                      .. settings ?? []])
             start.ArgumentList.Add(arg);

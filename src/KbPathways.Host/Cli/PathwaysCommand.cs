@@ -37,7 +37,7 @@ public class PathwaysCommand : KbCommand<PathwaysInput>
 
     public override Task<bool> Execute(PathwaysInput input)
     {
-        var path = input.Target.Length == 0 ? "pathways" : input.Target;
+        var path = PathwayFiles.Locate(input.Target.Length == 0 ? null : input.Target, AppContext.BaseDirectory);
         try
         {
             return Task.FromResult(input.Action switch
@@ -46,7 +46,7 @@ public class PathwaysCommand : KbCommand<PathwaysInput>
                 "test" => ScenarioCommand.Run(path, Output) == 0,
                 "graph" when input.Target.Length == 0 => Fail("pathways graph needs the pathway's id, e.g. pathways graph solk"),
                 "graph" when input.FormatFlag is not ("mermaid" or "dot") => Fail($"unknown format '{input.FormatFlag}'; use mermaid or dot"),
-                "graph" => Graph(input.Target, input.FormatFlag, input.PathFlag, input.PracticeFlag),
+                "graph" => Graph(input.Target, input.FormatFlag, PathwayFiles.Locate(input.PathFlag, AppContext.BaseDirectory), input.PracticeFlag),
                 "docs" => Docs(path, Output),
                 _ => Fail($"unknown pathways command '{input.Action}'; use validate, test, graph or docs"),
             });

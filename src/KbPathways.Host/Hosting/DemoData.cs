@@ -58,7 +58,7 @@ public sealed class DemoData(IServiceProvider services, IDocumentStore store,
         await using (var session = store.QuerySession())
             if (await session.Query<TrajectorySummary>().AnyAsync(t => t.Practice == Practice, stoppingToken)) return;
 
-        var path = config["Pathways:Path"] ?? "pathways";
+        var path = config["Pathways:Path"] ?? PathwayFiles.DefaultFolder;
         var patients = 0;
         var time = new DemoTime();
         // No alarms while seeding: a back-dated deadline's alarm would ring at once and race the walk. The demo fires

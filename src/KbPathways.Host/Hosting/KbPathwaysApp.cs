@@ -52,7 +52,8 @@ public static class KbPathwaysApp
         customize?.Invoke(builder);
         var config = builder.Configuration;
 
-        var pathwaysPath = config["Pathways:Path"] ?? "pathways";
+        var pathwaysPath = PathwayFiles.Locate(config["Pathways:Path"], builder.Environment.ContentRootPath);
+        config["Pathways:Path"] = pathwaysPath; // what the demo data and the start-up block read
         var loaded = PathwayLoader.Load(PathwayFiles.Read(pathwaysPath));
         if (loaded.HasErrors)
             throw new InvalidOperationException($"pathways in '{pathwaysPath}' have errors:\n{string.Join('\n', loaded.Errors)}");
@@ -235,6 +236,7 @@ public static class KbPathwaysApp
               werkplek   {address}/werkplek    sign in {signIn} at {address}/aanmelden
               dashboard  {address}/dashboard
               API page   {address}/api-docs    a development token: dotnet run --no-launch-profile --project src/KbPathways.Host -- token --user u1 --role huisarts --practice demo-praktijk
+              pathways   {Path.GetFullPath(app.Configuration["Pathways:Path"]!)} ({app.Services.GetRequiredService<PathwayCatalog>().All.Count} loaded)
             Stop with Ctrl+C.
             """);
     }

@@ -10,6 +10,21 @@ public static class PathwayFiles
 {
     public const string ScenarioSuffix = ".scenarios.yaml";
 
+    public const string DefaultFolder = "pathways";
+
+    /// <summary>
+    /// Where the pathways are: the configured path (default <c>pathways</c>) from the current folder when it is there —
+    /// a practice editing its files runs the host beside them — else from the host's own folder, where the build copies
+    /// the shipped pathways, so a host started anywhere finds them.
+    /// </summary>
+    public static string Locate(string? configured, string hostFolder)
+    {
+        var path = string.IsNullOrWhiteSpace(configured) ? DefaultFolder : configured;
+        if (Path.IsPathRooted(path) || File.Exists(path) || Directory.Exists(path)) return path;
+        var beside = Path.Combine(hostFolder, path);
+        return File.Exists(beside) || Directory.Exists(beside) ? beside : path;
+    }
+
     public static IReadOnlyList<PathwaySource> Read(string path) =>
         Find(path, f => !f.EndsWith(ScenarioSuffix, StringComparison.Ordinal))
             .Select(f => new PathwaySource(Display(f), File.ReadAllText(f))).ToList();
