@@ -116,19 +116,19 @@ public static class Problems
             })
             : next(context);
 
-    /// <summary>Maps exceptions from anywhere in the pipeline to problems; unknown ones become a bare 500.</summary>
-    public static async Task Middleware(HttpContext context, RequestDelegate next)
+    /// <summary>
+    /// The problem an exception from anywhere in the pipeline answers with: the domain's rejections as the project maps
+    /// them, a body that is not JSON a 400, the database away a 503; unknown ones a bare 500. Logged by type and route
+    /// only — an exception's message may hold personal data.
+    /// </summary>
+    public sealed class ExceptionHandler(ILogger<ExceptionHandler> logger) : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
     {
-        try
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception e, CancellationToken ct)
         {
-            await next(context);
-        }
-        catch (Exception e) when (!context.Response.HasStarted)
-        {
+            // (The middleware has cleared the endpoint by now; its feature keeps the one the request was for.)
+            var route = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Endpoint?.DisplayName;
             var away = DatabaseUnavailable(e);
-            if (away)
-                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("KbPathways.Errors")
-                    .LogWarning("Database unavailable ({ExceptionType}) on {Method} {Route}", e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName);
+            if (away) logger.LogWarning("Database unavailable ({ExceptionType}) on {Method} {Route}", e.GetType().Name, context.Request.Method, route);
             var problem = e switch
             {
                 PathwayRuleException rule => Of(rule),
@@ -148,12 +148,11 @@ public static class Problems
             };
             if (problem is null)
             {
-                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("KbPathways.Errors")
-                    .LogError("Unhandled {ExceptionType} on {Method} {Route}", e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName);
+                logger.LogError("Unhandled {ExceptionType} on {Method} {Route}", e.GetType().Name, context.Request.Method, route);
                 problem = new ProblemDetails { Status = 500, Title = "Something went wrong on our side", Type = "https://kbpathways.example/problems/internal" };
             }
-            context.Response.Clear();
             await Write(context, problem);
+            return true;
         }
     }
 }

@@ -164,6 +164,7 @@ public static class KbPathwaysApp
             return Task.CompletedTask;
         }).AddOperationTransformer(Api.ApiDescriptions.Describe));
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<Problems.ExceptionHandler>();
         builder.Services.AddSingleton(new AccessLogStore(connection, accessLogOptions.Signing(connection, embedded)));
         builder.Services.AddHostedService<AccessLogSealer>();
         builder.Services.AddSingleton<AccessLogVerifier>();
@@ -193,12 +194,12 @@ public static class KbPathwaysApp
                 "Provision the access log as an administrator so the application may only read and append (docs/reliability.md).");
         // An error status that no one gave a body (404 no such route, 405, 415, 403) gets a problem+json one.
         app.UseStatusCodePages();
-        app.Use(Problems.Middleware);
+        app.UseExceptionHandler(); // Problems.ExceptionHandler: every exception a problem+json
         app.UseAuthentication();
         app.Use(Sessions.Guard);
         app.UseRateLimiter();
         app.UseMiddleware<AccessLogMiddleware>();
-        app.Use(Problems.Middleware); // again inside the access log, so it records the problem a request ended in
+        app.UseExceptionHandler(); // again inside the access log, so it records the problem a request ended in
         app.Use(Problems.UriLimit);
         app.Use(Problems.NoSuchRoute);
         app.UseAuthorization();
