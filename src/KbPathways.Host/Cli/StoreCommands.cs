@@ -66,19 +66,29 @@ public abstract class StoreCommand<TInput> : KbCommand<TInput> where TInput : Ne
     protected abstract Task<bool> Execute(TInput input, IServiceProvider services);
 }
 
-public class MigrateInput : NetCoreInput
+/// <summary>The input of the commands that run a candidate pathway over a practice's trajectories.</summary>
+public abstract class CandidateInput : NetCoreInput
 {
-    [Description("The practice whose running trajectories move")]
+    [Description("The practice whose trajectories are read")]
     public string PracticeFlag { get; set; } = "";
 
-    [Description("The new version of the pathway (YAML: a whole pathway or an overlay)")]
+    [Description("The candidate pathway (YAML: a whole pathway or an overlay)"), FlagAlias("candidate", true)] // (-c is --contentroot)
     public string CandidateFlag { get; set; } = "";
-
-    [Description("Old state=new state, for states the new version renamed or dropped, e.g. --map Intake=Kennismaking"), FlagAlias("map", true)]
-    public string[] MapFlag { get; set; } = [];
 
     [Description("The report as JSON (as the API answers it)")]
     public bool JsonFlag { get; set; }
+
+    /// <summary>What is missing before anything starts, or null.</summary>
+    public string? Problem(string command, string example) =>
+        PracticeFlag.Length == 0 || CandidateFlag.Length == 0 ? $"{command} needs --practice and --candidate, e.g. {command} --practice demo-praktijk --candidate {example}"
+        : !File.Exists(CandidateFlag) ? $"no candidate file at '{CandidateFlag}'"
+        : null;
+}
+
+public class MigrateInput : CandidateInput
+{
+    [Description("Old state=new state, for states the new version renamed or dropped, e.g. --map Intake=Kennismaking"), FlagAlias("map", true)]
+    public string[] MapFlag { get; set; } = [];
 }
 
 /// <summary>
@@ -91,10 +101,8 @@ public class MigrateInput : NetCoreInput
 public class MigrateCommand : StoreCommand<MigrateInput>
 {
     protected override string? Check(MigrateInput input) =>
-        input.PracticeFlag.Length == 0 || input.CandidateFlag.Length == 0 ? "migrate needs --practice and --candidate, e.g. migrate --practice demo-praktijk --candidate solk-v2.yaml"
-        : !File.Exists(input.CandidateFlag) ? $"no candidate file at '{input.CandidateFlag}'"
-        : input.MapFlag.FirstOrDefault(m => m.Split('=') is not [{ Length: > 0 }, { Length: > 0 }]) is { } bad ? $"--map takes old=new state names; '{bad}' is not"
-        : null;
+        input.Problem("migrate", "solk-v2.yaml")
+        ?? (input.MapFlag.FirstOrDefault(m => m.Split('=') is not [{ Length: > 0 }, { Length: > 0 }]) is { } bad ? $"--map takes old=new state names; '{bad}' is not" : null);
 
     protected override async Task<bool> Execute(MigrateInput input, IServiceProvider services)
     {
@@ -195,14 +203,8 @@ public class AccessLogCommand : StoreCommand<AccessLogInput>
     }
 }
 
-public class WhatIfInput : NetCoreInput
+public class WhatIfInput : CandidateInput
 {
-    [Description("The practice whose trajectories are replayed")]
-    public string PracticeFlag { get; set; } = "";
-
-    [Description("The candidate pathway (YAML: a whole pathway or an overlay)")]
-    public string CandidateFlag { get; set; } = "";
-
     [Description("Only trajectories now in this state")]
     public string? StateFlag { get; set; }
 
@@ -211,9 +213,6 @@ public class WhatIfInput : NetCoreInput
 
     [Description("Only trajectories started before this day (yyyy-MM-dd)")]
     public string? ToFlag { get; set; }
-
-    [Description("The report as JSON (as the API answers it)")]
-    public bool JsonFlag { get; set; }
 }
 
 /// <summary><c>whatif</c>: the practice's trajectories replayed against a candidate pathway; writes nothing.</summary>
@@ -221,11 +220,10 @@ public class WhatIfInput : NetCoreInput
 public class WhatIfCommand : StoreCommand<WhatIfInput>
 {
     protected override string? Check(WhatIfInput input) =>
-        input.PracticeFlag.Length == 0 || input.CandidateFlag.Length == 0 ? "whatif needs --practice and --candidate, e.g. whatif --practice demo-praktijk --candidate kandidaat.yaml"
-        : !File.Exists(input.CandidateFlag) ? $"no candidate file at '{input.CandidateFlag}'"
-        : Day(input.FromFlag, "--from") is { } from && from.Problem is not null ? from.Problem
+        input.Problem("whatif", "kandidaat.yaml")
+        ?? (Day(input.FromFlag, "--from") is { } from && from.Problem is not null ? from.Problem
         : Day(input.ToFlag, "--to") is { } to && to.Problem is not null ? to.Problem
-        : null;
+        : null);
 
     protected override async Task<bool> Execute(WhatIfInput input, IServiceProvider services)
     {

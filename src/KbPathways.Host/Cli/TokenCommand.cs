@@ -17,7 +17,7 @@ public class TokenInput
     [Description("The name shown on the pages and in the access log (default: the user id)")]
     public string? NameFlag { get; set; }
 
-    [Description("Hours the token is valid (default 8)")]
+    [Description("Hours the token is valid (default 8)"), FlagAlias("hours", true)] // (-h asks for help)
     public int HoursFlag { get; set; } = 8;
 }
 
