@@ -11,6 +11,7 @@ using KbPathways.Testing;
 
 namespace KbPathways.Library.Tests;
 
+[Collection(EngineMeter.Collection)]
 public class InProcessTests
 {
     private const string Pathway = """
@@ -74,4 +75,10 @@ public class InProcessTests
         (await trajectories.LoadAsync(session, "andere-praktijk", started.Trajectory.Id)).ShouldBeNull();
         await app.StopAsync();
     }
+}
+
+/// <summary>The engine's meter is process-wide: tests that drive trajectories run one at a time, so one's listener hears only its own.</summary>
+public static class EngineMeter
+{
+    public const string Collection = "engine meter";
 }

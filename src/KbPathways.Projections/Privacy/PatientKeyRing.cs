@@ -44,6 +44,7 @@ public sealed class PatientKeyRing : IDisposable
     public const int DefaultCapacity = 100_000;
     private readonly NpgsqlDataSource dataSource;
     private readonly string table;
+    private readonly string requireProcedure;
     private readonly string events;
     private readonly GenerationalCache<(string Practice, string PatientId), PatientKey> byPatient;
     private readonly GenerationalCache<Guid, PatientKey?> byPseudonym;
@@ -62,6 +63,7 @@ public sealed class PatientKeyRing : IDisposable
         trajectories = new(capacity);
         dataSource = NpgsqlDataSource.Create(connectionString);
         table = $"{schemaName}.patient_keys";
+        requireProcedure = $"{schemaName}.require_patient_key";
         events = $"{schemaName}.mt_events";
         this.schemaName = schemaName;
     }
@@ -234,18 +236,26 @@ public sealed class PatientKeyRing : IDisposable
     /// For a command that starts a trajectory: holds the key row until the command commits (so an erasure waits for
     /// it and then sees the new trajectory), and fails the transaction when the key is gone (erased meanwhile).
     /// </summary>
-    public (string Sql, object[] Parameters) RequireCommand(PatientKey key) =>
-        ($"SELECT 1 / (SELECT count(*)::int FROM (SELECT 1 FROM {table} WHERE pseudonym = ? FOR KEY SHARE) k)", [key.Pseudonym]);
+    /// <remarks>
+    /// A procedure <c>CALL</c>, because it answers with no result set: a statement queued in a Marten session must not,
+    /// or the operations after it in the batch read its answer as theirs (an inline projection's upsert failed with
+    /// "Reading as 'System.Int64' is not supported for fields having DataTypeName 'uuid'" after the earlier
+    /// <c>SELECT 1 / count(*)</c> form; ProjectionBesideTheLibraryTests).
+    /// </remarks>
+    public (string Sql, object[] Parameters) RequireCommand(PatientKey key) => ($"CALL {requireProcedure}(?)", [key.Pseudonym]);
 
     /// <summary>Whether a save failed because <see cref="RequireCommand"/> found the key gone.</summary>
     public static bool IsMissingKey(Exception e) =>
-        e is PostgresException { SqlState: PostgresErrorCodes.DivisionByZero } || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.DivisionByZero };
+        e is PostgresException { SqlState: MissingKey } || e.InnerException is PostgresException { SqlState: MissingKey };
+
+    private const string MissingKey = PostgresErrorCodes.NoDataFound;
 
     /// <summary>The statements that destroy the key, for the erasing transaction; hosts hear of it when it commits.</summary>
     public IEnumerable<(string Sql, object[] Parameters)> EraseCommands(PatientKey key) =>
     [
         ($"DELETE FROM {table} WHERE pseudonym = ?", [key.Pseudonym]),
-        ($"SELECT pg_notify('{ErasureChannel}', ?)", [key.Pseudonym.ToString()]),
+        // (NOTIFY, not SELECT pg_notify: no result set in a Marten batch; see RequireCommand. A Guid needs no quoting.)
+        ($"NOTIFY {ErasureChannel}, '{key.Pseudonym:D}'", []),
     ];
 
     /// <summary>Drops a pseudonym's key from memory (after an erasure here or on another host).</summary>
@@ -301,6 +311,11 @@ public sealed class PatientKeyRing : IDisposable
              CREATE TABLE IF NOT EXISTS {table} (
                practice text NOT NULL, patient_id text NOT NULL, pseudonym uuid NOT NULL UNIQUE, key bytea NOT NULL,
                created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (practice, patient_id));
+             CREATE OR REPLACE PROCEDURE {requireProcedure}(p uuid) LANGUAGE plpgsql AS $$
+             BEGIN
+               PERFORM 1 FROM {table} WHERE pseudonym = p FOR KEY SHARE;
+               IF NOT FOUND THEN RAISE EXCEPTION 'the patient''s key is gone' USING ERRCODE = '{MissingKey}'; END IF;
+             END $$;
              """);
         await command.ExecuteNonQueryAsync();
     }
