@@ -46,7 +46,7 @@ if (args.Contains("--caches"))
 }
 
 // 1. Domain
-var bdn = args.Contains("--whatif") || args.Contains("--api") || args.Contains("--werklijst") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
+var bdn = args.Contains("--whatif") || args.Contains("--api") || args.Contains("--werklijst") || args.Contains("--projection") ? null : BenchmarkRunner.Run<DomainBenchmarks>(ManualConfig.CreateEmpty()
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .AddLogger(NullLogger.Instance).AddColumnProvider(DefaultColumnProviders.Instance)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator));
@@ -68,6 +68,14 @@ if (args.Contains("--domain") || args.Contains("--whatif"))
 // 2. A private PostgreSQL and the host in this process
 using var scratch = new ScratchDirectory("bench").WithDevelopmentKey(); // removed at the end, after the server stops
 await using var postgres = await EmbeddedPostgres.StartAsync(scratch.Path);
+if (args.Contains("--projection"))
+{
+    // Only the projection A/B of issue 22 (ProjectionBench): the host as shipped and with an inline projection, alternating.
+    await ProjectionBench.RunAsync(postgres.ConnectionString.Replace("Maximum Pool Size=64", "Maximum Pool Size=100"), Paths.Pathways,
+        seconds, Option("--rounds", 4), report);
+    report.Print();
+    return 0;
+}
 var app = await KbPathwaysApp.BuildAsync(["--environment", "Development"], builder =>
 {
     builder.WebHost.UseUrls("http://127.0.0.1:0");
